@@ -1,0 +1,22 @@
+import { execFileSync } from 'node:child_process';
+
+/**
+ * Fail the whole run, loudly, when a real component the tests rely on is
+ * missing: a test never skips for want of a dependency.
+ */
+export default function setup(): void {
+  const missing: string[] = [];
+  for (const bin of ['docker-registry', 'skopeo', 'openssl', 'dbus-run-session', 'gnome-keyring-daemon']) {
+    try {
+      execFileSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' });
+    } catch {
+      missing.push(bin);
+    }
+  }
+  if (missing.length > 0) {
+    throw new Error(
+      `missing test dependencies: ${missing.join(', ')}\n` +
+        'install them with: sudo apt-get update && sudo apt-get install -y docker-registry skopeo gnome-keyring dbus openssl',
+    );
+  }
+}
