@@ -1,0 +1,96 @@
+#!/usr/bin/env node
+// Runs before `npm start` and `npm test` so that a fresh clone needs nothing but
+// Node and npm: install packages when missing or stale, build when the sources
+// are newer than the build, and (for tests) make sure the real components the
+// suite runs against are present. Node built-ins only: nothing is installed yet.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const forTests = process.argv.includes('--test');
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+
+function log(message) {
+  process.stderr.write(`gantry setup: ${message}\n`);
+}
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], ...opts });
+  if (r.status !== 0) {
+    log(`\`${[cmd, ...args].join(' ')}\` failed (exit ${r.status ?? r.signal})`);
+    process.exit(r.status || 1);
+  }
+}
+
+function mtime(path) {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
+function newestIn(dir) {
+  let newest = 0;
+  if (!existsSync(dir)) return 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestIn(p) : mtime(p));
+  }
+  return newest;
+}
+
+// 1. npm packages: missing, or the lock file changed since the last install.
+const installedLock = join(root, 'node_modules', '.package-lock.json');
+if (!existsSync(installedLock) || mtime(join(root, 'package-lock.json')) > mtime(installedLock)) {
+  log('installing npm packages (npm ci)…');
+  run(npm, ['ci', '--no-audit', '--no-fund', '--ignore-scripts']);
+}
+
+// 2. Build when any source is newer than the build output.
+const built = mtime(join(root, 'dist', 'cli', 'main.js'));
+const sources = Math.max(newestIn(join(root, 'src')), mtime(join(root, 'tsconfig.json')), mtime(join(root, 'tsconfig.build.json')));
+if (built === 0 || sources > built) {
+  log('building (npm run build)…');
+  run(npm, ['run', 'build', '--silent']);
+}
+
+// 3. The real components the test suite runs against.
+if (forTests) {
+  const needed = {
+    'docker-registry': 'docker-registry',
+    skopeo: 'skopeo',
+    'gnome-keyring-daemon': 'gnome-keyring',
+    'dbus-run-session': 'dbus',
+    'dbus-daemon': 'dbus',
+    openssl: 'openssl',
+    htpasswd: 'apache2-utils',
+  };
+  const has = (bin) => spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status === 0;
+  const missing = [...new Set(Object.entries(needed).filter(([bin]) => !has(bin)).map(([, pkg]) => pkg))];
+  if (missing.length > 0) {
+    const install = `apt-get update && apt-get install -y ${missing.join(' ')}`;
+    const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+    const canSudo = !isRoot && has('sudo') && spawnSync('sudo', ['-n', 'true'], { stdio: 'ignore' }).status === 0;
+    if (!has('apt-get') || (!isRoot && !canSudo)) {
+      log(`the tests need Debian packages that are missing: ${missing.join(', ')}`);
+      log(`install them with:\n\n    sudo ${install}\n`);
+      process.exit(1);
+    }
+    log(`installing ${missing.join(', ')} with apt-get…`);
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    const prefix = isRoot ? [] : ['sudo', '-n', '-E'];
+    for (const args of [['apt-get', 'update'], ['apt-get', 'install', '-y', ...missing]]) {
+      const [cmd, ...rest] = [...prefix, ...args];
+      run(cmd, rest, { env });
+    }
+  }
+  try {
+    execFileSync('skopeo', ['--version'], { stdio: 'ignore' });
+  } catch (err) {
+    log(`skopeo is installed but does not run: ${err.message}`);
+    process.exit(1);
+  }
+}
