@@ -6,7 +6,8 @@ import { execFileSync } from 'node:child_process';
  */
 export default function setup(): void {
   const missing: string[] = [];
-  for (const bin of ['docker-registry', 'skopeo', 'openssl', 'dbus-run-session', 'gnome-keyring-daemon']) {
+  // htpasswd (apache2-utils) makes the bcrypt entries of the htpasswd-tls registry: node has no bcrypt.
+  for (const bin of ['docker-registry', 'skopeo', 'openssl', 'htpasswd', 'dbus-run-session', 'gnome-keyring-daemon']) {
     try {
       execFileSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' });
     } catch {
@@ -16,7 +17,7 @@ export default function setup(): void {
   if (missing.length > 0) {
     throw new Error(
       `missing test dependencies: ${missing.join(', ')}\n` +
-        'install them with: sudo apt-get update && sudo apt-get install -y docker-registry skopeo gnome-keyring dbus openssl',
+        'install them with: sudo apt-get update && sudo apt-get install -y docker-registry skopeo gnome-keyring dbus openssl apache2-utils',
     );
   }
 }
