@@ -3,6 +3,8 @@ export interface Challenge {
   /** Lowercased scheme: `bearer`, `basic`, … */
   scheme: string;
   params: Record<string, string>;
+  /** The token68 form (`Negotiate abc==`), rare for registries but legal. */
+  token68?: string;
 }
 
 /** A token scope (distribution token spec): `repository:library/alpine:pull,push`. */
