@@ -22,6 +22,8 @@ export interface FakeHelperSandbox {
   env: Record<string, string | undefined>;
   /** Put a credential straight into a helper's state, as if stored earlier. */
   seed(helper: string, serverURL: string, username: string, secret: string): Promise<void>;
+  /** Remove a credential from a helper's state behind gantry's back. */
+  forget(helper: string, serverURL: string): Promise<void>;
   /** A helper's state: server URL → { Username, Secret }. */
   contents(helper: string): Promise<Record<string, { Username: string; Secret: string }>>;
   /** Every helper call so far, in order. */
@@ -64,6 +66,11 @@ export async function createFakeHelperSandbox(helpers: readonly string[] = []): 
       const state = await readState();
       const name = `docker-credential-${helper}`;
       state[name] = { ...state[name], [serverURL]: { Username: username, Secret: secret } };
+      await writeFile(storePath, JSON.stringify(state));
+    },
+    async forget(helper, serverURL) {
+      const state = await readState();
+      delete state[`docker-credential-${helper}`]?.[serverURL];
       await writeFile(storePath, JSON.stringify(state));
     },
     async contents(helper) {
