@@ -1,5 +1,6 @@
+import type { Readable } from 'node:stream';
 import type { Reference } from '../reference/types.js';
-import type { Manifest } from '../media/types.js';
+import type { Descriptor, Manifest } from '../media/types.js';
 import type { Credential } from '../credentials/types.js';
 
 /** The facts a manifest HEAD (or GET fallback) yields. */
@@ -25,6 +26,17 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
+/** A blob download as opened by `openBlob`. */
+export interface BlobStream {
+  /**
+   * The blob's bytes from `offset` to the end, unverified: hash them on the
+   * way (digest's createVerifier). Read it to the end or destroy it.
+   */
+  body: Readable;
+  /** Where `body` starts: the `from` asked for, or 0 when the server ignored the Range. */
+  offset: number;
+}
+
 /**
  * The Registry HTTP API (OCI distribution-spec) for one process: one
  * connection pool per registry origin, `/v2/` probed once per registry,
@@ -44,6 +56,13 @@ export interface RegistryClient {
   headManifest(ref: Reference, options?: RequestOptions & { accept?: string[] }): Promise<ManifestHead>;
   /** GET a small blob (a config) into memory, size-capped and digest-checked. */
   getBlobBytes(ref: Reference, digest: string, options?: RequestOptions & { maxBytes?: number }): Promise<Uint8Array>;
+  /**
+   * Open a blob for streaming, from byte `from` on (a `Range` request) to
+   * resume a download; redirects to object storage are followed without the
+   * registry's credentials. Throws BLOB_UNKNOWN/NOT_FOUND, AUTH_*, and
+   * REGISTRY_ERROR for a Content-Range that does not start at `from`.
+   */
+  openBlob?(ref: Reference, descriptor: Pick<Descriptor, 'digest' | 'size'>, options?: RequestOptions & { from?: number }): Promise<BlobStream>;
   /** Tags of a repository, one array per page, following `Link` pagination. */
   listTags(ref: Reference, options?: RequestOptions & { pageSize?: number }): AsyncIterable<string[]>;
   /** Repositories of a registry, one array per page, following `Link` pagination. */

@@ -1,0 +1,61 @@
+import { RegistryError, type RegistryErrorEntry } from '../errors/index.js';
+import { redactUrl } from '../internal/redact.js';
+import type { TokenResponse } from './token-transport.js';
+
+/** Error bodies of token services are short; more is not worth reading. */
+const TOKEN_ERROR_LIMIT = 64 * 1024;
+
+/**
+ * A token service's error answer as a RegistryError. Token services speak
+ * several dialects: distribution's `{"errors":[…]}`, OAuth2's
+ * `{"error","error_description"}` (RFC 6749 §5.2) and Docker Hub's
+ * `{"details":…}`; each becomes one entry. Never rejects for a bad body.
+ */
+export async function readTokenError(response: TokenResponse, method: string): Promise<RegistryError> {
+  let entries: RegistryErrorEntry[] = [];
+  let cause: unknown;
+  try {
+    const { bytes } = await response.read(TOKEN_ERROR_LIMIT);
+    entries = decode(bytes);
+  } catch (err) {
+    // The status says what failed; a body that breaks off only loses detail.
+    if (!(err instanceof Error)) throw err;
+    cause = err;
+  }
+  return new RegistryError({
+    status: response.status,
+    method,
+    url: redactUrl(response.url),
+    entries,
+    ...(cause !== undefined ? { cause } : {}),
+  });
+}
+
+function decode(bytes: Uint8Array): RegistryErrorEntry[] {
+  let body: unknown;
+  try {
+    body = JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch (err) {
+    if (err instanceof SyntaxError) return [];
+    throw err;
+  }
+  if (typeof body !== 'object' || body === null) return [];
+  const fields = body as Record<string, unknown>;
+  const text = (value: unknown): string | undefined =>
+    typeof value === 'string' && value.length > 0 ? value.replace(/[\r\n]+/g, ' ').slice(0, 300) : undefined;
+  if (Array.isArray(fields.errors)) {
+    return fields.errors.slice(0, 8).flatMap((item: unknown) => {
+      const entry = typeof item === 'object' && item !== null ? (item as Record<string, unknown>) : {};
+      const code = text(entry.code);
+      const message = text(entry.message);
+      return code ? [{ code: code.toUpperCase(), ...(message ? { message } : {}) }] : [];
+    });
+  }
+  const oauth = text(fields.error);
+  if (oauth) {
+    const message = text(fields.error_description);
+    return [{ code: oauth.toUpperCase(), ...(message ? { message } : {}) }];
+  }
+  const details = text(fields.details);
+  return details ? [{ code: 'UNAUTHORIZED', message: details }] : [];
+}

@@ -1,0 +1,60 @@
+/** How the HTTP client retries; every field has a default, tests shrink the delays. */
+export interface RetryOptions {
+  /** Total attempts, the first included (default 4). */
+  attempts: number;
+  /** The backoff ceiling of the first retry; it doubles per retry (default 250 ms). */
+  baseDelayMs: number;
+  /** The largest backoff ceiling (default 8 s). */
+  maxDelayMs: number;
+  /**
+   * The longest `Retry-After` gantry waits (default 60 s). A server asking for
+   * more ends the retries at once: the caller gets the 429/503 with its
+   * `retryAfterMs` rather than a wait that is known to be too short.
+   */
+  maxRetryAfterMs: number;
+  /** Source of jitter in [0, 1) (default Math.random). */
+  random: () => number;
+}
+
+export const DEFAULT_RETRY: Readonly<RetryOptions> = {
+  attempts: 4,
+  baseDelayMs: 250,
+  maxDelayMs: 8_000,
+  maxRetryAfterMs: 60_000,
+  random: Math.random,
+};
+
+/**
+ * The wait before retry number `retry` (1 for the first retry): "full
+ * jitter", a uniform draw below an exponentially growing ceiling, so many
+ * clients failing together do not retry in step.
+ */
+export function backoffDelay(retry: number, options: RetryOptions): number {
+  const ceiling = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** Math.max(0, retry - 1));
+  return Math.floor(options.random() * ceiling);
+}
+
+/** Statuses worth another try: request timeout, rate limiting, server faults (RFC 9110 §15.6). */
+export function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 429 || (status >= 500 && status <= 599 && status !== 501 && status !== 505);
+}
+
+/**
+ * `Retry-After` in milliseconds from now: delay-seconds or an HTTP-date
+ * (RFC 9110 §10.2.3). Undefined when absent or unparseable; never negative.
+ */
+export function parseRetryAfter(value: string | undefined, nowMs: number): number | undefined {
+  if (value === undefined) return undefined;
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  if (!/[a-z]/i.test(text)) return undefined;
+  const at = Date.parse(text);
+  if (Number.isNaN(at)) return undefined;
+  return Math.max(0, at - nowMs);
+}
+
+/** GET and HEAD are safe to repeat (RFC 9110 §9.2.2); anything else only when the caller says so. */
+export function isReplayable(method: string, idempotent: boolean | undefined): boolean {
+  const m = method.toUpperCase();
+  return m === 'GET' || m === 'HEAD' || idempotent === true;
+}

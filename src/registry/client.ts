@@ -1,0 +1,114 @@
+import { createAuthenticator } from '../auth/authenticator.js';
+import { repositoryScope } from '../auth/scope.js';
+import type { Credential } from '../credentials/types.js';
+import { createHttpClient } from '../http/client.js';
+import type { Timeouts } from '../http/dispatchers.js';
+import type { RetryOptions } from '../http/retry-policy.js';
+import { gantryProduct } from '../http/user-agent.js';
+import { getBlobBytes, openBlob } from './blobs.js';
+import { DEFAULT_LIMITS, type RegistryContext, type RegistryLimits } from './context.js';
+import { getManifest, headManifest } from './manifests.js';
+import { walkPages } from './pagination.js';
+import { createPinger } from './ping.js';
+import { createPrimer } from './prime.js';
+import type { RegistryClient } from './types.js';
+import { verifyCredential } from './verify-credential.js';
+
+export interface RegistryClientOptions {
+  /** gantry's version, for the User-Agent `gantry/<version> (node <v>; <os>)`. */
+  version?: string;
+  /** The User-Agent product (`gantry/0.1.0`), or a whole User-Agent when it has a `(comment)`; wins over `version`. */
+  userAgent?: string;
+  /**
+   * The user's credential for a registry host; undefined means anonymous.
+   * Asked once per host. A rejection (a failing helper) fails the request.
+   */
+  credentials?: (host: string) => Promise<Credential | undefined>;
+  /** `--insecure` (true: every registry) or the `insecure-registries` list. */
+  insecure?: boolean | readonly string[];
+  /** `--ca-file`: a PEM bundle trusted in addition to the system's CAs. */
+  caFile?: string;
+  /** certs.d roots (default /etc/docker/certs.d and /etc/containers/certs.d). */
+  certsDirs?: readonly string[];
+  /** Proxy variables and NODE_EXTRA_CA_CERTS are read here (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** `--debug` lines: requests, responses, pings, tokens; never a secret. */
+  log?: (line: string) => void;
+  retry?: Partial<RetryOptions>;
+  timeouts?: Partial<Timeouts>;
+  /** Connections per origin (default unbounded; callers bound their concurrency). */
+  connections?: number;
+  /**
+   * For tests and registry mirrors: the base URL to use for a registry
+   * (`http://127.0.0.1:5000`, `https://mirror.example/registry`) instead of
+   * `defaultBase` (`https://registry-1.docker.io` for `docker.io`);
+   * undefined keeps the default. The scheme is then fixed (no plain-HTTP
+   * fallback), and credentials go over plain HTTP only to a registry marked
+   * insecure.
+   */
+  endpoint?: (registry: string, defaultBase: string) => string | undefined;
+  limits?: Partial<RegistryLimits>;
+  now?: () => number;
+}
+
+/**
+ * The Registry HTTP API client (RegistryClient). One HTTP client (pools per
+ * origin) and one authenticator (token cache) for the client's life; each
+ * registry is pinged once. `close()` closes the pools.
+ */
+export function createRegistryClient(options: RegistryClientOptions = {}): RegistryClient & {
+  openBlob: NonNullable<RegistryClient['openBlob']>;
+} {
+  const log = options.log;
+  const now = options.now ?? Date.now;
+  const http = createHttpClient({
+    userAgent: options.userAgent ?? gantryProduct(options.version ?? 'dev'),
+    ...(options.insecure !== undefined ? { insecure: options.insecure } : {}),
+    ...(options.caFile ? { caFile: options.caFile } : {}),
+    ...(options.certsDirs ? { certsDirs: options.certsDirs } : {}),
+    ...(options.env ? { env: options.env } : {}),
+    ...(log ? { log } : {}),
+    ...(options.retry ? { retry: options.retry } : {}),
+    ...(options.timeouts ? { timeouts: options.timeouts } : {}),
+    ...(options.connections ? { connections: options.connections } : {}),
+    now,
+  });
+  const auth = createAuthenticator({
+    credentials: options.credentials ?? (async () => undefined),
+    http,
+    now,
+    ...(log ? { log } : {}),
+  });
+  const ping = createPinger({ http, ...(options.endpoint ? { endpoint: options.endpoint } : {}), ...(log ? { log } : {}) });
+  const prime = createPrimer({ auth, ping });
+  const ctx: RegistryContext = { http, auth, ping, prime, limits: { ...DEFAULT_LIMITS, ...options.limits }, ...(log ? { log } : {}) };
+
+  return {
+    ping: (registry, opts = {}) => ping(registry, opts.signal),
+    getManifest: (ref, opts) => getManifest(ctx, ref, opts),
+    headManifest: (ref, opts) => headManifest(ctx, ref, opts),
+    getBlobBytes: (ref, digest, opts) => getBlobBytes(ctx, ref, digest, opts),
+    openBlob: (ref, descriptor, opts) => openBlob(ctx, ref, descriptor, opts),
+    listTags: (ref, opts = {}) =>
+      walkPages(ctx, {
+        registry: ref.registry,
+        scopes: [repositoryScope(ref.repository, ['pull'])],
+        path: `/v2/${ref.repository}/tags/list`,
+        field: 'tags',
+        notFoundCode: 'NAME_UNKNOWN',
+        ...(opts.pageSize !== undefined ? { pageSize: opts.pageSize } : {}),
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      }),
+    catalog: (registry, opts = {}) =>
+      walkPages(ctx, {
+        registry,
+        scopes: [{ type: 'registry', name: 'catalog', actions: ['*'] }],
+        path: '/v2/_catalog',
+        field: 'repositories',
+        ...(opts.pageSize !== undefined ? { pageSize: opts.pageSize } : {}),
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      }),
+    verifyCredential: (registry, credential, opts) => verifyCredential(ctx, registry, credential, opts),
+    close: () => http.close(),
+  };
+}

@@ -1,0 +1,116 @@
+import { parseWwwAuthenticate } from '../auth/challenge.js';
+import { shareWork, type SharedWork } from '../auth/shared-work.js';
+import { GantryError, isGantryError } from '../errors/index.js';
+import { readRegistryError } from '../http/error-body.js';
+import type { HttpClient, HttpResponse } from '../http/types.js';
+import { redactUrl } from '../internal/redact.js';
+import { registryEndpoint } from '../reference/index.js';
+import type { PingResult } from './types.js';
+
+export interface PingerOptions {
+  http: HttpClient;
+  /** See RegistryClientOptions.endpoint. */
+  endpoint?: (registry: string, defaultBase: string) => string | undefined;
+  log?: (line: string) => void;
+}
+
+const FALLBACK_CODES = new Set(['NETWORK', 'TLS', 'TIMEOUT']);
+
+/**
+ * Probe `GET /v2/` once per registry and decide its base URL: HTTPS, or,
+ * for registries allowed plain HTTP (marked insecure, or loopback), plain
+ * HTTP when the HTTPS attempt fails to connect or to handshake, as docker
+ * does. The probe is anonymous and looks up no credential (`gantry login`
+ * must work while a stored credential's helper is broken). A successful probe is kept
+ * for the client's life; a failed one is forgotten so a later call probes
+ * again. Throws NETWORK/TLS/TIMEOUT (of the HTTPS attempt, noting the plain
+ * one), RegistryError for a status other than 200 and 401.
+ */
+export function createPinger(options: PingerOptions): (registry: string, signal?: AbortSignal) => Promise<PingResult> {
+  const pings = new Map<string, SharedWork<PingResult>>();
+
+  const probe = (base: string, registry: string, signal: AbortSignal): Promise<HttpResponse> =>
+    options.http.request({ method: 'GET', url: `${base}/v2/`, registry, signal });
+
+  const reach = async (registry: string, signal: AbortSignal): Promise<{ base: string; response: HttpResponse }> => {
+    const host = registryEndpoint(registry);
+    const secure = `https://${host}`;
+    const override = options.endpoint?.(registry, secure);
+    if (override !== undefined) {
+      const base = normalizeBase(override);
+      return { base, response: await probe(base, registry, signal) };
+    }
+    try {
+      return { base: secure, response: await probe(secure, registry, signal) };
+    } catch (err) {
+      if (!options.http.policy.allowsPlainHttp(registry) || !isGantryError(err) || !FALLBACK_CODES.has(err.code)) throw err;
+      options.log?.(`ping: ${secure} failed (${err.code}); ${registry} may use plain HTTP, trying http://${host}`);
+      return { base: `http://${host}`, response: await probePlain(`http://${host}`, err) };
+    }
+
+    async function probePlain(base: string, httpsError: GantryError): Promise<HttpResponse> {
+      let response: HttpResponse;
+      try {
+        response = await probe(base, registry, signal);
+      } catch (err) {
+        if (!isGantryError(err) || !FALLBACK_CODES.has(err.code)) throw err;
+        throw withPlainNote(httpsError, err.message);
+      }
+      // Anything but a registry's answer (a TLS port answering 400 to plain HTTP) means HTTPS was the right scheme.
+      if (response.status !== 200 && response.status !== 401) {
+        await response.discard();
+        throw withPlainNote(httpsError, `HTTP ${response.status}`);
+      }
+      return response;
+    }
+  };
+
+  const run = async (registry: string, signal: AbortSignal): Promise<PingResult> => {
+    const { base, response } = await reach(registry, signal);
+    if (response.status !== 200 && response.status !== 401) throw await readRegistryError(response, 'GET');
+    const challenges = response.status === 401 ? parseWwwAuthenticate(response.headerValues('www-authenticate')) : [];
+    await response.discard();
+    const schemes = challenges.map((c) => c.scheme).join(', ') || 'none';
+    options.log?.(`ping: ${registry} at ${redactUrl(base)}, auth: ${schemes}`);
+    return { registry, baseUrl: base, challenges };
+  };
+
+  return (registry, signal) => {
+    let work = pings.get(registry);
+    if (!work || work.abandoned) {
+      const created: SharedWork<PingResult> = shareWork(async (workSignal) => {
+        try {
+          return await run(registry, workSignal);
+        } catch (err) {
+          if (pings.get(registry) === created) pings.delete(registry);
+          throw err;
+        }
+      });
+      work = created;
+      pings.set(registry, work);
+    }
+    return work.join(signal);
+  };
+}
+
+/** `http://127.0.0.1:5000/` → `http://127.0.0.1:5000`; a path prefix is kept (a mirror under /registry). */
+function normalizeBase(base: string): string {
+  let url: URL;
+  try {
+    url = new URL(base);
+  } catch (err) {
+    throw new GantryError('USAGE', `registry endpoint ${JSON.stringify(redactUrl(base))} is not a URL`, { cause: err });
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new GantryError('USAGE', `registry endpoint ${redactUrl(url)} must be an http(s) URL`);
+  }
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+}
+
+function withPlainNote(httpsError: GantryError, plain: string): GantryError {
+  return new GantryError(httpsError.code, `${httpsError.message} (plain HTTP failed too: ${plain})`, {
+    ...(httpsError.hint ? { hint: httpsError.hint } : {}),
+    cause: httpsError,
+    ...(httpsError.details ? { details: httpsError.details } : {}),
+  });
+}

@@ -1,0 +1,101 @@
+import { http, HttpResponse } from 'msw';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createRegistryClient, type RegistryClientOptions } from '../../../src/registry/index.js';
+import { startMswServer, type MswServer } from '../../helpers/msw-server.js';
+
+let server: MswServer;
+const clients: Array<{ close(): Promise<void> }> = [];
+
+beforeAll(async () => {
+  server = await startMswServer();
+});
+afterEach(async () => {
+  server.reset();
+  await Promise.all(clients.splice(0).map((c) => c.close()));
+});
+afterAll(() => server.close());
+
+function client(options: RegistryClientOptions = {}) {
+  const c = createRegistryClient({ version: 'test', env: {}, retry: { baseDelayMs: 1, maxDelayMs: 2 }, ...options });
+  clients.push(c);
+  return c;
+}
+
+describe('ping', () => {
+  it('falls back to plain HTTP for a loopback registry whose HTTPS attempt fails', async () => {
+    server.use(http.get(`${server.origin}/v2/`, () => HttpResponse.json({})));
+    const lines: string[] = [];
+    const result = await client({ log: (l) => lines.push(l) }).ping(server.host);
+    expect(result).toEqual({ registry: server.host, baseUrl: `http://${server.host}`, challenges: [] });
+    expect(lines.some((l) => l.includes(`https://${server.host} failed (TLS)`))).toBe(true);
+  });
+
+  it('probes once per registry and shares the probe between concurrent callers', async () => {
+    server.use(http.get(`${server.origin}/v2/`, () => HttpResponse.json({})));
+    const c = client({ endpoint: () => server.origin });
+    const results = await Promise.all([c.ping('a.example'), c.ping('a.example'), c.ping('a.example')]);
+    await c.ping('a.example');
+    expect(server.requests).toHaveLength(1);
+    expect(results[0]).toBe(results[1]);
+    await c.ping('b.example');
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it('parses the challenges of a 401', async () => {
+    server.use(
+      http.get(`${server.origin}/v2/`, () =>
+        new HttpResponse(null, { status: 401, headers: { 'www-authenticate': `Bearer realm="${server.origin}/token",service="svc"` } }),
+      ),
+    );
+    const result = await client({ endpoint: () => server.origin }).ping('r.example');
+    expect(result.challenges).toEqual([{ scheme: 'bearer', params: { realm: `${server.origin}/token`, service: 'svc' } }]);
+  });
+
+  it('does not fall back to plain HTTP for a registry that must use HTTPS', async () => {
+    const lines: string[] = [];
+    const err = await client({ log: (l) => lines.push(l), retry: { attempts: 1 } })
+      .ping('registry.invalid')
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(err).toMatchObject({ code: 'NETWORK' });
+    expect(lines.some((l) => l.includes('http://registry.invalid'))).toBe(false);
+  });
+
+  it('forgets a failed probe so a later call probes again', async () => {
+    let calls = 0;
+    server.use(
+      http.get(`${server.origin}/v2/`, () => {
+        calls++;
+        return calls === 1 ? new HttpResponse('teapot', { status: 418 }) : HttpResponse.json({});
+      }),
+    );
+    const c = client({ endpoint: () => server.origin });
+    await expect(c.ping('r.example')).rejects.toMatchObject({ code: 'REGISTRY_ERROR' });
+    expect((await c.ping('r.example')).challenges).toEqual([]);
+  });
+
+  it('uses the endpoint override with its path prefix, for mirrors', async () => {
+    server.use(http.get(`${server.origin}/mirror/v2/`, () => HttpResponse.json({})));
+    const result = await client({ endpoint: (r) => (r === 'docker.io' ? `${server.origin}/mirror/` : undefined) }).ping('docker.io');
+    expect(result.baseUrl).toBe(`${server.origin}/mirror`);
+  });
+
+  it('lets a caller abort its wait without cancelling the probe for others', async () => {
+    server.use(
+      http.get(`${server.origin}/v2/`, async () => {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        return HttpResponse.json({});
+      }),
+    );
+    const c = client({ endpoint: () => server.origin });
+    const controller = new AbortController();
+    const impatient = c.ping('r.example', { signal: controller.signal });
+    const patient = c.ping('r.example');
+    controller.abort();
+    await expect(impatient).rejects.toMatchObject({ code: 'INTERRUPTED' });
+    expect((await patient).baseUrl).toBe(server.origin);
+    expect(server.requests).toHaveLength(1);
+  });
+});
