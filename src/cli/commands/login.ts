@@ -1,0 +1,83 @@
+import { Command, Option } from 'commander';
+import { GantryError } from '../../errors/index.js';
+import { parseRegistryHost } from '../../reference/index.js';
+import type { CommandContext } from '../context.js';
+import { promptLine, promptSecret, readStdin } from '../prompt.js';
+import { saveSetting } from '../settings.js';
+
+interface LoginOptions {
+  username?: string;
+  password?: string;
+  passwordStdin?: boolean;
+  store?: 'auto' | 'file' | 'keychain';
+  json?: boolean;
+}
+
+export function loginCommand(context: () => CommandContext): Command {
+  return new Command('login')
+    .description('log in to a registry: verify the credentials, then save them as docker does')
+    .argument('[registry]', 'registry host (default: docker.io)', 'docker.io')
+    .option('-u, --username <user>', 'user name')
+    .option('-p, --password <password>', 'password or token (insecure: visible to other users; prefer --password-stdin)')
+    .option('--password-stdin', 'read the password or token from standard input')
+    .addOption(
+      new Option('--store <where>', 'where to save: auto (docker’s credsStore/credHelpers, else config.json), file, keychain').choices([
+        'auto',
+        'file',
+        'keychain',
+      ]),
+    )
+    .option('--json', 'print the result as JSON')
+    .addHelpText(
+      'after',
+      '\nExamples:\n' +
+        '  echo "$TOKEN" | gantry login ghcr.io -u USER --password-stdin\n' +
+        '  gantry login registry.example.com:5000 -u admin     # prompts for the password on a terminal\n' +
+        '  gantry login --store keychain quay.io -u USER --password-stdin < token.txt',
+    )
+    .action(async (registryArg: string, opts: LoginOptions) => {
+      const ctx = context();
+      const out = ctx.output(opts);
+      const registry = parseRegistryHost(registryArg);
+      if (opts.password !== undefined && opts.passwordStdin) {
+        throw new GantryError('USAGE', '--password and --password-stdin are mutually exclusive');
+      }
+      let username = opts.username;
+      let password = opts.password;
+      if (password !== undefined) out.warn('using --password on the command line is insecure: use --password-stdin');
+      if (opts.passwordStdin) {
+        if (!username) throw new GantryError('USAGE', '--password-stdin needs --username', { hint: 'echo "$TOKEN" | gantry login REGISTRY -u USER --password-stdin' });
+        password = await readStdin(ctx.io);
+      }
+      const interactive = ctx.io.stdin.isTTY === true;
+      if (!username) {
+        if (!interactive) throw new GantryError('USAGE', 'no username given and standard input is not a terminal', { hint: 'pass -u USER and --password-stdin' });
+        username = (await promptLine(ctx.io, 'Username: ', ctx.signal)).trim();
+      }
+      if (password === undefined) {
+        if (!interactive) throw new GantryError('USAGE', 'no password given and standard input is not a terminal', { hint: 'pipe it in: echo "$TOKEN" | gantry login REGISTRY -u USER --password-stdin' });
+        password = await promptSecret(ctx.io, 'Password: ', ctx.signal);
+      }
+      if (!username || !password) throw new GantryError('USAGE', 'the username and password must not be empty');
+
+      const spinner = out.spinner(`Logging in to ${registry}`);
+      try {
+        const client = await ctx.client();
+        await client.verifyCredential(registry, { username, password }, { signal: ctx.signal });
+      } finally {
+        spinner.stop();
+      }
+      const settings = await ctx.settings();
+      const store = opts.store ?? settings.credentialsStore;
+      const credentials = await ctx.credentials({ keychain: store === 'keychain' });
+      await credentials.store(registry, { username, password }, { store });
+      const target = await credentials.targetFor(registry, store);
+      if (store === 'keychain' && settings.credentialsStore !== 'keychain') {
+        // Later commands must look in the keychain too: remember the choice.
+        const path = await saveSetting(ctx.io.env, 'credentials-store', 'keychain');
+        out.info(`gantry now keeps credentials in the OS keychain (credentials-store in ${path})`);
+      }
+      if (out.json) out.printJson({ registry, username, store: target.store, location: target.from });
+      else out.line(`Login Succeeded (credentials for ${registry} saved in ${target.from})`);
+    });
+}

@@ -1,0 +1,85 @@
+import { createDockerCredentials, type DockerCredentials } from '../credentials/index.js';
+import { createRegistryClient } from '../registry/index.js';
+import type { RegistryClient } from '../registry/types.js';
+import type { CliIo } from './io.js';
+import { Output } from './output.js';
+import { loadSettings, type Settings } from './settings.js';
+import { VERSION } from './version.js';
+
+/** The options every command accepts (commander's globals). */
+export interface GlobalOptions {
+  debug?: boolean;
+  color?: boolean;
+  insecure?: boolean;
+  caFile?: string;
+}
+
+/**
+ * What a command gets to work with: output, settings, and lazily built
+ * credentials and registry client (a command like `ref` never opens either).
+ */
+export class CommandContext {
+  readonly io: CliIo;
+  readonly globals: GlobalOptions;
+  readonly signal: AbortSignal;
+  private settingsPromise: Promise<Settings> | undefined;
+  private credentialsValue: DockerCredentials | undefined;
+  private keychainEnabled = false;
+  private clientPromise: Promise<RegistryClient> | undefined;
+
+  constructor(io: CliIo, globals: GlobalOptions, signal: AbortSignal) {
+    this.io = io;
+    this.globals = globals;
+    this.signal = signal;
+  }
+
+  output(options: { json?: boolean; quiet?: boolean } = {}): Output {
+    return new Output(this.io, { ...options, color: this.globals.color });
+  }
+
+  settings(): Promise<Settings> {
+    this.settingsPromise ??= loadSettings(this.io.env);
+    return this.settingsPromise;
+  }
+
+  /**
+   * Docker's credential stores; gantry's keychain entries are consulted when
+   * the settings say so (`login --store keychain` records that choice).
+   */
+  async credentials(options: { keychain?: boolean } = {}): Promise<DockerCredentials> {
+    const settings = await this.settings();
+    const keychain = options.keychain === true || settings.credentialsStore === 'keychain';
+    if (!this.credentialsValue || (keychain && !this.keychainEnabled)) {
+      this.credentialsValue = createDockerCredentials({ env: this.io.env, keychain });
+      this.keychainEnabled = keychain;
+    }
+    return this.credentialsValue;
+  }
+
+  /** Debug lines go to stderr; the client redacts them before they get here. */
+  debugLog(): ((line: string) => void) | undefined {
+    if (!this.globals.debug) return undefined;
+    return (line: string) => this.io.stderr.write(`debug: ${line}\n`);
+  }
+
+  client(): Promise<RegistryClient> {
+    this.clientPromise ??= (async () => {
+      const settings = await this.settings();
+      const credentials = await this.credentials();
+      const caFile = this.globals.caFile ?? settings.caFile;
+      return createRegistryClient({
+        version: VERSION,
+        credentials: async (host: string) => (await credentials.get(host))?.credential,
+        insecure: this.globals.insecure ? true : settings.insecureRegistries,
+        ...(caFile ? { caFile } : {}),
+        ...(this.debugLog() ? { log: this.debugLog() } : {}),
+        env: this.io.env,
+      });
+    })();
+    return this.clientPromise;
+  }
+
+  async close(): Promise<void> {
+    if (this.clientPromise) await (await this.clientPromise).close();
+  }
+}

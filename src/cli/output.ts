@@ -1,0 +1,102 @@
+import { Chalk, type ChalkInstance } from 'chalk';
+import Table from 'cli-table3';
+import ora, { type Ora } from 'ora';
+import type { CliIo } from './io.js';
+
+export interface OutputOptions {
+  json?: boolean;
+  quiet?: boolean;
+  /** commander's `--no-color` sets color=false */
+  color?: boolean;
+}
+
+/**
+ * Renders command results. Data goes to stdout (a table or colour only on a
+ * TTY, plain lines when piped, JSON with --json); progress and diagnostics go
+ * to stderr, spinners only when stderr is a TTY.
+ */
+export class Output {
+  readonly json: boolean;
+  readonly quiet: boolean;
+  readonly tty: boolean;
+  readonly c: ChalkInstance;
+  private readonly io: CliIo;
+
+  constructor(io: CliIo, options: OutputOptions = {}) {
+    this.io = io;
+    this.json = options.json === true;
+    this.quiet = options.quiet === true;
+    this.tty = io.stdout.isTTY === true;
+    const colour = options.color !== false && !('NO_COLOR' in io.env && io.env.NO_COLOR !== '') && io.env.TERM !== 'dumb';
+    const stdoutColour = colour && (this.tty || io.env.FORCE_COLOR !== undefined);
+    this.c = new Chalk({ level: stdoutColour ? 1 : 0 });
+  }
+
+  /** A colour instance for stderr, which may be a TTY when stdout is not. */
+  get ce(): ChalkInstance {
+    const colour = this.c.level > 0 || (this.io.stderr.isTTY === true && !('NO_COLOR' in this.io.env && this.io.env.NO_COLOR !== ''));
+    return new Chalk({ level: colour ? 1 : 0 });
+  }
+
+  line(text = ''): void {
+    this.io.stdout.write(`${text}\n`);
+  }
+
+  lines(items: Iterable<string>): void {
+    for (const item of items) this.line(item);
+  }
+
+  printJson(value: unknown): void {
+    this.io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  }
+
+  /** A table on a TTY; tab-separated columns otherwise, so scripts can `cut`. */
+  table(head: string[], rows: Array<Array<string | number>>): void {
+    if (!this.tty) {
+      for (const row of rows) this.line(row.map(String).join('\t'));
+      return;
+    }
+    const table = new Table({
+      head: head.map((h) => this.c.bold(h)),
+      style: { head: [], border: [] },
+      chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
+    });
+    for (const row of rows) table.push(row.map(String));
+    this.line(table.toString());
+  }
+
+  /** Aligned `key: value` pairs for human summaries. */
+  fields(pairs: Array<[string, string | undefined]>): void {
+    const shown = pairs.filter((p): p is [string, string] => p[1] !== undefined && p[1] !== '');
+    const width = Math.max(0, ...shown.map(([k]) => k.length));
+    for (const [k, v] of shown) this.line(`${this.c.bold(`${k}:`.padEnd(width + 1))} ${v}`);
+  }
+
+  warn(message: string): void {
+    this.io.stderr.write(`${this.ce.yellow('warning:')} ${message}\n`);
+  }
+
+  info(message: string): void {
+    if (!this.quiet) this.io.stderr.write(`${message}\n`);
+  }
+
+  /** A spinner on stderr when it is a TTY and output is for people; a no-op otherwise. */
+  spinner(text: string): { stop(): void; succeed(text?: string): void } {
+    if (this.json || this.quiet || this.io.stderr.isTTY !== true) return { stop() {}, succeed() {} };
+    const s: Ora = ora({ text, stream: this.io.stderr, isEnabled: true }).start();
+    return { stop: () => s.stop(), succeed: (t?: string) => s.succeed(t) };
+  }
+}
+
+/** Human-readable byte counts in binary units, as docker prints them. */
+export function formatBytes(n: number): string {
+  if (!Number.isFinite(n) || n < 0) return '?';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return i === 0 ? `${v} B` : `${v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
+}
