@@ -74,6 +74,7 @@ export class CommandContext {
         ...(caFile ? { caFile } : {}),
         ...(this.debugLog() ? { log: this.debugLog() } : {}),
         env: this.io.env,
+        endpoint: (registry: string) => settings.registryEndpoints[registry]?.replace(/\/+$/, ''),
       });
     })();
     return this.clientPromise;

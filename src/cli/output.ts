@@ -56,13 +56,15 @@ export class Output {
       for (const row of rows) this.line(row.map(String).join('\t'));
       return;
     }
+    // Borderless, like `docker images` and `kubectl get`: columns a person can also copy from.
+    const none = { top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '' };
     const table = new Table({
       head: head.map((h) => this.c.bold(h)),
-      style: { head: [], border: [] },
-      chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
+      style: { head: [], border: [], 'padding-left': 0, 'padding-right': 3 },
+      chars: { ...none, left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '' },
     });
     for (const row of rows) table.push(row.map(String));
-    this.line(table.toString());
+    this.line(table.toString().replace(/ +$/gm, ''));
   }
 
   /** Aligned `key: value` pairs for human summaries. */

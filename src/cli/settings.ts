@@ -11,6 +11,12 @@ export interface Settings {
   /** Where `gantry login` stores credentials by default. */
   credentialsStore: 'auto' | 'file' | 'keychain';
   caFile?: string;
+  /**
+   * Where to reach a registry instead of `https://<host>`: a pull-through
+   * mirror, an air-gapped proxy, or a test server. Keys are registry hosts as
+   * references name them (`docker.io`), values base URLs.
+   */
+  registryEndpoints: Record<string, string>;
   /** Source path, for messages. */
   path: string;
 }
@@ -28,7 +34,7 @@ export async function loadSettings(env: NodeJS.ProcessEnv): Promise<Settings> {
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { insecureRegistries: [], credentialsStore: 'auto', path };
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { insecureRegistries: [], credentialsStore: 'auto', registryEndpoints: {}, path };
     throw new GantryError('CONFIG_INVALID', `cannot read ${path}: ${(err as Error).message}`, { cause: err });
   }
   let raw: unknown;
@@ -53,7 +59,22 @@ export async function loadSettings(env: NodeJS.ProcessEnv): Promise<Settings> {
   if (caFile !== undefined && typeof caFile !== 'string') {
     throw new GantryError('CONFIG_INVALID', `${path}: "ca-file" must be a path`);
   }
-  return { insecureRegistries: insecure, credentialsStore: store, ...(caFile ? { caFile } : {}), path };
+  const endpoints = obj['registry-endpoints'] ?? {};
+  if (typeof endpoints !== 'object' || endpoints === null || Array.isArray(endpoints)) {
+    throw new GantryError('CONFIG_INVALID', `${path}: "registry-endpoints" must map registry hosts to URLs`);
+  }
+  for (const [host, url] of Object.entries(endpoints)) {
+    if (typeof url !== 'string' || !/^https?:\/\/[^/]/.test(url)) {
+      throw new GantryError('CONFIG_INVALID', `${path}: "registry-endpoints"."${host}" must be an http:// or https:// URL`);
+    }
+  }
+  return {
+    insecureRegistries: insecure,
+    credentialsStore: store,
+    registryEndpoints: endpoints as Record<string, string>,
+    ...(caFile ? { caFile } : {}),
+    path,
+  };
 }
 
 /**

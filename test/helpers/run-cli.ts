@@ -23,8 +23,18 @@ export interface RunOptions {
 function capture(tty: boolean): { stream: PassThrough & { isTTY?: boolean; columns?: number }; chunks: Buffer[] } {
   const stream = new PassThrough() as PassThrough & { isTTY?: boolean; columns?: number };
   if (tty) {
-    stream.isTTY = true;
-    stream.columns = 120;
+    // Enough of tty.WriteStream for spinners and tables.
+    Object.assign(stream, {
+      isTTY: true,
+      columns: 120,
+      rows: 40,
+      cursorTo: (_x: number, _y?: number | (() => void), cb?: () => void) => (typeof _y === 'function' ? _y() : cb?.(), true),
+      moveCursor: (_dx: number, _dy: number, cb?: () => void) => (cb?.(), true),
+      clearLine: (_dir: number, cb?: () => void) => (cb?.(), true),
+      clearScreenDown: (cb?: () => void) => (cb?.(), true),
+      getColorDepth: () => 8,
+      hasColors: () => true,
+    });
   }
   const chunks: Buffer[] = [];
   stream.on('data', (c: Buffer) => chunks.push(c));
