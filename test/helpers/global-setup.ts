@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 
 /**
  * Fail the whole run, loudly, when a real component the tests rely on is
@@ -20,4 +21,6 @@ export default function setup(): void {
         'install them with: sudo apt-get update && sudo apt-get install -y docker-registry skopeo gnome-keyring dbus openssl apache2-utils',
     );
   }
+  // Tests that run the built executable need dist/ as fresh as src/: build when stale.
+  execFileSync(process.execPath, [fileURLToPath(new URL('../../scripts/ensure-setup.mjs', import.meta.url))], { stdio: 'inherit' });
 }
