@@ -1,4 +1,4 @@
-import { shareWork, type SharedWork } from './shared-work.js';
+import { shareWork, type SharedWork } from '../internal/shared-work.js';
 
 /** A bearer token as issued, with its expiry by the local clock. */
 export interface IssuedToken {

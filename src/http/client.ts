@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { GantryError } from '../errors/index.js';
 import { redactUrl } from '../internal/redact.js';
-import { abortError, sleep, throwIfAborted } from '../auth/abort.js';
+import { abortError, sleep, throwIfAborted } from '../internal/abort.js';
 import { failureLine, requestLine, responseLine } from './debug-log.js';
 import { createDispatcherPool, DEFAULT_TIMEOUTS, type Timeouts } from './dispatchers.js';
 import { createInsecurePolicy, type InsecurePolicy } from './insecure-policy.js';

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { abortError } from '../auth/abort.js';
+import { abortError } from '../internal/abort.js';
 import { classifyNetworkError, isNetworkFailure } from './network-error.js';
 import type { HttpResponse } from './types.js';
 

@@ -1,5 +1,5 @@
 import { parseWwwAuthenticate } from '../auth/challenge.js';
-import { shareWork, type SharedWork } from '../auth/shared-work.js';
+import { shareWork, type SharedWork } from '../internal/shared-work.js';
 import { GantryError, isGantryError } from '../errors/index.js';
 import { readRegistryError } from '../http/error-body.js';
 import type { HttpClient, HttpResponse } from '../http/types.js';

@@ -1,4 +1,4 @@
-import { raceAbort } from '../auth/abort.js';
+import { raceAbort } from '../internal/abort.js';
 import type { Authenticator } from '../auth/types.js';
 import type { PingResult } from './types.js';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { abortError, raceAbort, shareWork, sleep } from '../../../src/auth/index.js';
+import { abortError, raceAbort, sleep } from '../../../src/internal/abort.js';
+import { shareWork } from '../../../src/internal/shared-work.js';
 import { GantryError } from '../../../src/errors/index.js';
 
 describe('sleep', () => {
