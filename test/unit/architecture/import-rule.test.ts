@@ -34,6 +34,8 @@ const PACKAGE_HOME: Record<string, string[]> = {
   undici: ['http'],
   '@napi-rs/keyring': ['credentials'],
   semver: ['tags', 'cli'],
+  'tar-stream': ['transports'],
+  'cli-progress': ['cli'],
 };
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');

@@ -1,0 +1,89 @@
+import type { Readable } from 'node:stream';
+import type { Descriptor, Manifest, Platform } from '../media/types.js';
+
+/**
+ * Where images live (skopeo's sense of "transport"): a registry, an OCI layout
+ * directory, an oci-archive or docker-archive tar, or gantry's local store.
+ * Each has an ImageSource (read) and an ImageTarget (write) implementation;
+ * the transfer engine copies between any two.
+ */
+
+/** A blob's bytes starting at `offset` (the `from` asked for, or 0 when the source cannot seek). Unverified. */
+export interface BlobReader {
+  body: Readable;
+  offset: number;
+}
+
+/** A root to copy: the manifest or index the location names, and the tag(s) it was found under. */
+export interface SourceImage {
+  /** Descriptor of the root manifest or index (digest, size, mediaType). */
+  root: Descriptor;
+  /** Names the image has at the source (tags), used as defaults for the target. */
+  names: string[];
+}
+
+/** Where a blob came from, so a target on the same registry can mount instead of upload. */
+export interface BlobOrigin {
+  /** Registry host, e.g. `ghcr.io`; undefined for local sources. */
+  registry?: string;
+  /** Repository on that registry. */
+  repository?: string;
+}
+
+export interface TransportOptions {
+  signal?: AbortSignal;
+}
+
+export interface ImageSource {
+  /** For messages: `docker://ghcr.io/org/app:1`, `oci:/tmp/layout:v1`. */
+  readonly description: string;
+  /** Where blobs come from, for cross-repository mounts. */
+  readonly origin: BlobOrigin;
+  /** The images the location names (one for a tag or digest; several for a layout or archive without a tag, or --all-tags). */
+  images(options?: TransportOptions): Promise<SourceImage[]>;
+  /** A manifest or index by descriptor, digest-checked. */
+  manifest(desc: Descriptor, options?: TransportOptions): Promise<Manifest>;
+  /** A blob's bytes from `from` on (default 0). The caller verifies. */
+  blob(desc: Descriptor, options?: TransportOptions & { from?: number }): Promise<BlobReader>;
+  close(): Promise<void>;
+}
+
+/** What a target did with a blob: docker's "Layer already exists" and "Mounted from". */
+export type BlobAction = 'copied' | 'skipped' | 'mounted';
+
+export interface WriteBlobOptions extends TransportOptions {
+  /** `body` starts at this offset: the staged bytes the target reported (resume), else 0. */
+  from: number;
+  /** Called with the count of bytes written so far (including `from`). */
+  onProgress?: (bytes: number) => void;
+}
+
+export interface ImageTarget {
+  readonly description: string;
+  /** True when the blob is already there, complete (HEAD on a registry; a verified file locally). */
+  hasBlob(desc: Descriptor, options?: TransportOptions): Promise<boolean>;
+  /**
+   * Make the blob appear without sending its bytes (a cross-repository mount
+   * on the same registry). Resolves true when it did; false to fall back to a copy.
+   */
+  tryMount?(desc: Descriptor, origin: BlobOrigin, options?: TransportOptions): Promise<boolean>;
+  /** Bytes of this blob an interrupted earlier run left staged (to resume from), 0 when none. */
+  stagedBytes(desc: Descriptor, options?: TransportOptions): Promise<number>;
+  /**
+   * Write a blob. `body` starts at `options.from`. The target verifies size
+   * and digest over the whole blob (staged prefix included) and publishes
+   * only verified content: on mismatch it throws DIGEST_MISMATCH or
+   * SIZE_MISMATCH and leaves nothing that looks complete.
+   */
+  writeBlob(desc: Descriptor, body: Readable, options: WriteBlobOptions): Promise<void>;
+  /** True when the manifest (by digest) is already there. */
+  hasManifest(desc: Descriptor, options?: TransportOptions): Promise<boolean>;
+  /** Store a manifest or index by digest (no tag yet); its children must already be there. */
+  writeManifest(desc: Descriptor, bytes: Uint8Array, options?: TransportOptions): Promise<void>;
+  /** Point names (tags) at a root already written: the last step, so no tag ever names missing content. */
+  commit(root: Descriptor, names: string[], options?: TransportOptions): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The platforms filter of a copy; empty or undefined means every platform. */
+export type PlatformFilter = Platform[];
