@@ -4,3 +4,4 @@ export { referenceOrDefaultTag, withDigest, withTag, withoutTagOrDigest } from '
 export { parseReference, parseRepository } from './parse-reference.js';
 export { isInsecureByDefault, parseRegistryHost, registryEndpoint } from './registry-host.js';
 export type { Reference } from './types.js';
+export { formatLocation, parseLocation, type ImageLocation, type Transport } from './location.js';

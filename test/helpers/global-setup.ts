@@ -22,5 +22,12 @@ export default function setup(): void {
     );
   }
   // Tests that run the built executable need dist/ as fresh as src/: build when stale.
-  execFileSync(process.execPath, [fileURLToPath(new URL('../../scripts/ensure-setup.mjs', import.meta.url))], { stdio: 'inherit' });
+  // In CI a failed build fails the run; at a desk, half-written code elsewhere in
+  // the tree should not stop the unit tests, so it only warns.
+  try {
+    execFileSync(process.execPath, [fileURLToPath(new URL('../../scripts/ensure-setup.mjs', import.meta.url))], { stdio: 'inherit' });
+  } catch (err) {
+    if (process.env.CI) throw err;
+    process.stderr.write('warning: the build failed; tests that run bin/gantry.js use the previous build\n');
+  }
 }
