@@ -16,7 +16,7 @@ export type TransferEvent =
   | { type: 'blob-verifying'; blob: Descriptor }
   /** Done: copied (with bytes actually sent), skipped (already there), or mounted (from repository). */
   | { type: 'blob-done'; blob: Descriptor; action: BlobAction; bytesSent: number; mountedFrom?: string }
-  /** An attempt failed and will be retried. */
+  /** Attempt number `attempt` (1-based) failed with `error`; attempt `attempt + 1` follows after a backoff. */
   | { type: 'blob-retry'; blob: Descriptor; attempt: number; error: Error }
   | { type: 'manifest-done'; manifest: Descriptor; action: 'copied' | 'skipped' }
   | { type: 'committed'; root: Descriptor; names: string[] };

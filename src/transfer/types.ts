@@ -18,6 +18,35 @@ export interface CopyOptions {
    * registry across all of them. Undefined: each copy only has `concurrency`.
    */
   limiter?: import('../internal/limiter.js').Limiter;
+  /**
+   * The keys this copy's work takes a slot under in `limiter`: the registry
+   * hosts it talks to, e.g. `['ghcr.io', 'registry.example.com']` (mirror knows
+   * both ends). Default: the source's `origin.registry` when it has one, else
+   * the single key `local`.
+   */
+  limiterKeys?: string[];
+  /** The backoff ceiling before the first retry, doubling per retry up to 8 s (default 250 ms). Tests shrink it. */
+  retryDelayMs?: number;
+}
+
+/** One root to copy and the names (tags) to commit for it at the target. */
+export interface CopyRequest {
+  root: Descriptor;
+  names: string[];
+}
+
+/**
+ * What `copyImages` did: one CopyResult per root, in request order (a blob
+ * several roots share is listed in each of their results, with the action
+ * taken once), and totals that count every blob and manifest once.
+ */
+export interface CopyImagesResult {
+  images: CopyResult[];
+  blobs: CopyResult['blobs'];
+  manifests: CopyResult['manifests'];
+  bytesSent: number;
+  bytesSkipped: number;
+  durationMs: number;
 }
 
 /** What a copy did, per blob and in total: the `--json` result of copy/pull/push. */

@@ -1,0 +1,102 @@
+import { abortError } from '../internal/abort.js';
+import type { Descriptor } from '../media/types.js';
+import type { BlobAction, BlobReader, ImageSource, ImageTarget } from '../transports/types.js';
+import type { TransferEventHandler } from './events.js';
+import type { CopyRun } from './copy-run.js';
+import { withRetries } from './retry.js';
+
+/** What happened to one blob. */
+export interface BlobOutcome {
+  action: BlobAction;
+  /** Bytes actually moved: the blob's size minus a resumed prefix; 0 when skipped or mounted. */
+  bytesSent: number;
+  mountedFrom?: string;
+}
+
+export interface CopyBlobContext {
+  source: ImageSource;
+  target: ImageTarget;
+  run: CopyRun;
+  emit: TransferEventHandler;
+}
+
+/**
+ * Brings one blob to the target: skipped when the target has it, mounted
+ * when the target can mount it from the source's repository, else copied,
+ * resuming from what the target has staged. Each attempt takes a slot and
+ * runs the whole has → mount → open → write (→ the target's verify) step;
+ * failed attempts are retried per `withRetries`, corruption included.
+ *
+ * The target verifies and publishes; this only promises the outcome it
+ * returns is what the target reported, and that a rejection means the blob
+ * must be treated as missing.
+ *
+ * @throws the last attempt's error (GantryError codes preserved);
+ *   INTERRUPTED when the signal aborts.
+ */
+export async function copyBlob(ctx: CopyBlobContext, desc: Descriptor): Promise<BlobOutcome> {
+  const { source, target, run } = ctx;
+  const { signal } = run;
+  const { origin } = source;
+  const repository = origin.repository;
+  // Nothing to mount from without a source repository; and a mount the
+  // target declined once will be declined again, so ask once per blob.
+  let mountable = repository !== undefined;
+
+  const attempt = async (): Promise<BlobOutcome> => {
+    if (await target.hasBlob(desc, { signal })) return { action: 'skipped', bytesSent: 0 };
+    if (mountable && repository !== undefined && target.tryMount !== undefined) {
+      if (await target.tryMount(desc, origin, { signal })) return { action: 'mounted', bytesSent: 0, mountedFrom: repository };
+      mountable = false;
+    }
+    // The copy may have failed elsewhere while we asked: open no new transfer then.
+    run.guard();
+    const staged = await target.stagedBytes(desc, { signal });
+    // A target reporting more than the blob holds has nothing usable staged.
+    const from = Number.isSafeInteger(staged) && staged >= 0 && staged <= desc.size ? staged : 0;
+    const reader = await source.blob(desc, { signal, from });
+    if (reader.offset !== from && reader.offset !== 0) {
+      reader.body.destroy();
+      throw new Error(`${source.description} answered offset ${reader.offset} for ${desc.digest}; the contract allows ${from} or 0`);
+    }
+    // reader.offset is 0 when the source cannot seek: the target then restarts the blob from 0.
+    await write(ctx, desc, reader);
+    return { action: 'copied', bytesSent: desc.size - reader.offset };
+  };
+
+  return withRetries(() => run.slot(attempt), {
+    attempts: run.attempts,
+    delayMs: run.retryDelayMs,
+    signal,
+    stop: run.stop,
+    onRetry: (n, error) => ctx.emit({ type: 'blob-retry', blob: desc, attempt: n, error }),
+  });
+}
+
+async function write(ctx: CopyBlobContext, desc: Descriptor, reader: BlobReader): Promise<void> {
+  const { body, offset } = reader;
+  const { signal } = ctx.run;
+  // Destroying the body makes even a target that ignores the signal stop
+  // promptly; the partial it wrote stays staged for the next run.
+  const onAbort = (): void => {
+    body.destroy(abortError(signal as AbortSignal));
+  };
+  const onEnd = (): void => ctx.emit({ type: 'blob-verifying', blob: desc });
+  signal?.addEventListener('abort', onAbort, { once: true });
+  // An 'end' listener observes without switching the stream to flowing mode.
+  body.once('end', onEnd);
+  ctx.emit({ type: 'blob-progress', blob: desc, bytes: offset, resumedFrom: offset });
+  try {
+    if (signal?.aborted) throw abortError(signal);
+    await ctx.target.writeBlob(desc, body, {
+      from: offset,
+      signal,
+      onProgress: (bytes) => ctx.emit({ type: 'blob-progress', blob: desc, bytes, resumedFrom: offset }),
+    });
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    body.off('end', onEnd);
+    // A target that failed (or returned) without draining must not leave the source's connection open.
+    if (!body.destroyed && !body.readableEnded) body.destroy();
+  }
+}

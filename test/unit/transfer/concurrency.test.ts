@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import { createLimiter } from '../../../src/internal/limiter.js';
+import { copyImage } from '../../../src/transfer/index.js';
+import { addImage, createMemorySource, createMemoryTarget, createStore } from '../../helpers/memory-transport.js';
+
+const layers = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
+
+describe('copy concurrency', () => {
+  it('never has more blobs in flight than the cap, and does use the cap', async () => {
+    const store = createStore();
+    const root = addImage(store, { layers: layers('l', 12) });
+    const target = createMemoryTarget();
+    await copyImage(createMemorySource(store), target, root, { names: [], concurrency: 3 });
+    expect(target.maxInFlight).toBe(3);
+    expect(target.store.blobs.size).toBe(13);
+  });
+
+  it('moves one blob at a time with concurrency 1', async () => {
+    const store = createStore();
+    const root = addImage(store, { layers: layers('l', 5) });
+    const target = createMemoryTarget();
+    await copyImage(createMemorySource(store), target, root, { names: [], concurrency: 1 });
+    expect(target.maxInFlight).toBe(1);
+  });
+
+  it('shares a limiter cap per registry across copies running at once', async () => {
+    const limiter = createLimiter({ perKey: 2 });
+    const storeA = createStore();
+    const storeB = createStore();
+    const rootA = addImage(storeA, { layers: layers('a', 8) });
+    const rootB = addImage(storeB, { layers: layers('b', 8) });
+    // One shared target store stands for one destination registry, so in-flight writes are counted across both copies.
+    const sharedStore = createStore();
+    let inFlight = 0;
+    let peak = 0;
+    const counting = () => {
+      const target = createMemoryTarget({ store: sharedStore });
+      const write = target.writeBlob.bind(target);
+      target.writeBlob = async (desc, body, options) => {
+        inFlight++;
+        peak = Math.max(peak, inFlight);
+        try {
+          await write(desc, body, options);
+        } finally {
+          inFlight--;
+        }
+      };
+      return target;
+    };
+    const [a, b] = await Promise.all([
+      copyImage(createMemorySource(storeA, { origin: { registry: 'src.example', repository: 'a' } }), counting(), rootA, { names: ['a'], concurrency: 4, limiter }),
+      copyImage(createMemorySource(storeB, { origin: { registry: 'src.example', repository: 'b' } }), counting(), rootB, { names: ['b'], concurrency: 4, limiter }),
+    ]);
+    expect(peak).toBe(2);
+    expect(a.blobs.every((x) => x.action === 'copied')).toBe(true);
+    expect(b.blobs.every((x) => x.action === 'copied')).toBe(true);
+    expect(limiter.active('src.example')).toBe(0);
+  });
+
+  it('takes slots under every key the caller names, so copies from different sources share a destination cap', async () => {
+    const limiter = createLimiter({ perKey: 8, limits: { 'dst.example': 1 } });
+    const sharedStore = createStore();
+    const one = createStore();
+    const two = createStore();
+    const rootOne = addImage(one, { layers: layers('x', 4) });
+    const rootTwo = addImage(two, { layers: layers('y', 4) });
+    let inFlight = 0;
+    let peak = 0;
+    const counting = () => {
+      const target = createMemoryTarget({ store: sharedStore });
+      const has = target.hasBlob.bind(target);
+      const write = target.writeBlob.bind(target);
+      target.hasBlob = async (desc, options) => {
+        inFlight++;
+        peak = Math.max(peak, inFlight);
+        try {
+          return await has(desc, options);
+        } finally {
+          inFlight--;
+        }
+      };
+      target.writeBlob = async (desc, body, options) => {
+        inFlight++;
+        peak = Math.max(peak, inFlight);
+        try {
+          await write(desc, body, options);
+        } finally {
+          inFlight--;
+        }
+      };
+      return target;
+    };
+    await Promise.all([
+      copyImage(createMemorySource(one, { origin: { registry: 'one.example', repository: 'x' } }), counting(), rootOne, {
+        names: [],
+        limiter,
+        limiterKeys: ['one.example', 'dst.example'],
+      }),
+      copyImage(createMemorySource(two, { origin: { registry: 'two.example', repository: 'y' } }), counting(), rootTwo, {
+        names: [],
+        limiter,
+        limiterKeys: ['two.example', 'dst.example'],
+      }),
+    ]);
+    expect(peak).toBe(1);
+    expect(sharedStore.blobs.size).toBe(10);
+  });
+});

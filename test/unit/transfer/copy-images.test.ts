@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { copyImages } from '../../../src/transfer/index.js';
+import { addImage, addIndex, createMemorySource, createMemoryTarget, createStore } from '../../helpers/memory-transport.js';
+
+describe('copyImages', () => {
+  it('moves blobs and manifests several roots share once, and commits each root after its own content', async () => {
+    const store = createStore();
+    const amd = addImage(store, { layers: ['base', 'amd'], platform: { os: 'linux', architecture: 'amd64' } });
+    const arm = addImage(store, { layers: ['base', 'arm'], platform: { os: 'linux', architecture: 'arm64' } });
+    const index = addIndex(store, [amd, arm]);
+    const older = addImage(store, { layers: ['base', 'old'] });
+    const source = createMemorySource(store);
+    const target = createMemoryTarget();
+    const result = await copyImages(source, target, [
+      { root: index, names: ['1.1', 'latest'] },
+      { root: amd, names: ['1.1-amd64'] },
+      { root: older, names: ['1.0'] },
+    ]);
+
+    const opened = source.blobCalls.map((c) => c.digest);
+    expect(new Set(opened).size).toBe(opened.length);
+    expect(result.blobs).toHaveLength(opened.length);
+    expect(target.log.filter((c) => c.op === 'writeManifest' && c.digest === amd.digest)).toHaveLength(1);
+    expect(result.bytesSent).toBe(result.blobs.reduce((n, b) => n + b.size, 0));
+
+    for (const request of [index, amd, older]) {
+      const commit = target.log.findIndex((c) => c.op === 'commit' && c.digest === request.digest);
+      const written = target.log.findIndex((c) => c.op === 'writeManifest' && c.digest === request.digest);
+      expect(written).toBeGreaterThanOrEqual(0);
+      expect(commit).toBeGreaterThan(written);
+    }
+    expect(target.store.tags).toEqual(
+      new Map([
+        ['1.1', index.digest],
+        ['latest', index.digest],
+        ['1.1-amd64', amd.digest],
+        ['1.0', older.digest],
+      ]),
+    );
+
+    const [forIndex, forAmd, forOlder] = result.images;
+    expect(forIndex?.digest).toBe(index.digest);
+    expect(forIndex?.blobs).toHaveLength(5);
+    expect(forAmd?.blobs.map((b) => b.digest).every((d) => forIndex?.blobs.some((b) => b.digest === d))).toBe(true);
+    expect(forOlder?.names).toEqual(['1.0']);
+    expect(forOlder?.manifests).toEqual([{ digest: older.digest, action: 'copied' }]);
+  });
+
+  it('fails with the failed root\'s error, and never writes or commits that root', async () => {
+    const store = createStore();
+    const good = addImage(store, { layers: ['good'] });
+    const bad = addImage(store, { layers: ['bad'] });
+    const badLayer = (JSON.parse(Buffer.from(store.manifests.get(bad.digest)?.bytes ?? []).toString('utf8')) as { layers: Array<{ digest: string }> }).layers[0];
+    store.blobs.delete(badLayer?.digest ?? '');
+    const target = createMemoryTarget();
+    const pending = copyImages(createMemorySource(store), target, [
+      { root: good, names: ['good'] },
+      { root: bad, names: ['bad'] },
+    ]);
+    await expect(pending).rejects.toMatchObject({ code: 'BLOB_UNKNOWN' });
+    expect(target.store.tags.has('bad')).toBe(false);
+    expect(target.store.manifests.has(bad.digest)).toBe(false);
+  });
+});
