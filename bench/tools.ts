@@ -1,0 +1,79 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { CommandLine } from './measure.js';
+import type { Tool } from './options.js';
+
+/**
+ * The command lines both tools run for a copy, each in a hermetic environment:
+ * an empty docker config and auth file, a throwaway HOME and XDG dirs, so
+ * neither reads the user's credentials or settings, and gantry gets a fresh
+ * `$GANTRY_HOME` per run (no resumable state carried from one run to the next).
+ */
+
+/** Where an image is: an OCI layout tag, or a tag on a registry (plain HTTP, loopback). */
+export type Location = { kind: 'oci'; dir: string; tag: string } | { kind: 'registry'; host: string; repository: string; tag: string };
+
+export interface Tools {
+  /** The command that copies `src` to `dst`; `runDir` is this run's own scratch dir. */
+  copy(tool: Tool, src: Location, dst: Location, runDir: string): CommandLine;
+}
+
+function gantryLocation(loc: Location): string {
+  return loc.kind === 'oci' ? `oci:${loc.dir}:${loc.tag}` : `${loc.host}/${loc.repository}:${loc.tag}`;
+}
+
+function skopeoLocation(loc: Location): string {
+  return loc.kind === 'oci' ? `oci:${loc.dir}:${loc.tag}` : `docker://${loc.host}/${loc.repository}:${loc.tag}`;
+}
+
+/**
+ * Prepare both tools' sandboxes under `dir`. `root` is the repository (for
+ * `bin/gantry.js`).
+ */
+export async function createTools(options: { root: string; dir: string }): Promise<Tools> {
+  const { root, dir } = options;
+  const home = join(dir, 'home');
+  const tmp = join(dir, 'tmp');
+  const dockerConfig = join(dir, 'docker-config');
+  const registriesD = join(dir, 'registries.d');
+  const policy = join(dir, 'policy.json');
+  const authfile = join(dir, 'auth.json');
+  const registriesConf = join(dir, 'registries.conf');
+  await Promise.all([home, tmp, dockerConfig, registriesD].map((d) => mkdir(d, { recursive: true })));
+  await Promise.all([
+    writeFile(policy, JSON.stringify({ default: [{ type: 'insecureAcceptAnything' }] })),
+    writeFile(authfile, JSON.stringify({ auths: {} })),
+    writeFile(join(dockerConfig, 'config.json'), JSON.stringify({ auths: {} })),
+    writeFile(registriesConf, 'unqualified-search-registries = []\n'),
+  ]);
+  const baseEnv: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: home,
+    XDG_CONFIG_HOME: join(home, '.config'),
+    XDG_DATA_HOME: join(home, '.local', 'share'),
+    XDG_CACHE_HOME: join(home, '.cache'),
+    XDG_RUNTIME_DIR: home,
+    TMPDIR: tmp,
+    DOCKER_CONFIG: dockerConfig,
+    NO_COLOR: '1',
+  };
+  const skopeoEnv: NodeJS.ProcessEnv = { ...baseEnv, CONTAINERS_REGISTRIES_CONF: registriesConf, REGISTRY_AUTH_FILE: authfile };
+
+  const gantry = (src: Location, dst: Location, runDir: string): CommandLine => ({
+    file: process.execPath,
+    args: [join(root, 'bin', 'gantry.js'), '--insecure', 'copy', gantryLocation(src), gantryLocation(dst)],
+    env: { ...baseEnv, GANTRY_HOME: join(runDir, 'gantry-home') },
+  });
+
+  const skopeo = (src: Location, dst: Location): CommandLine => {
+    const args = ['--policy', policy, '--registries.d', registriesD, '--tmpdir', tmp, 'copy', '--preserve-digests'];
+    if (src.kind === 'registry') args.push('--src-tls-verify=false', '--src-authfile', authfile);
+    if (dst.kind === 'registry') args.push('--dest-tls-verify=false', '--dest-authfile', authfile);
+    args.push(skopeoLocation(src), skopeoLocation(dst));
+    return { file: 'skopeo', args, env: skopeoEnv };
+  };
+
+  return {
+    copy: (tool, src, dst, runDir) => (tool === 'gantry' ? gantry(src, dst, runDir) : skopeo(src, dst)),
+  };
+}
