@@ -2,4 +2,13 @@
 // The executable: run the compiled CLI and hand its exit code to the process.
 import { main } from '../dist/cli/main.js';
 
+// `gantry tags REPO | head -1`: the reader went away, which is not an error
+// worth a stack trace; stop quietly as a pipeline expects.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
+
 process.exitCode = await main(process.argv.slice(2));

@@ -27,7 +27,8 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
   const state = { debug: argv.includes('--debug'), json: argv.includes('--json') };
   const { program, close } = buildProgram(io, controller.signal);
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    // `gantry` alone: the overview on stdout, as a successful run (as docker does).
+    await program.parseAsync(argv.length === 0 ? ['--help'] : argv, { from: 'user' });
     return typeof process.exitCode === 'number' && options.io === undefined ? process.exitCode : ExitCode.OK;
   } catch (err) {
     if (controller.signal.aborted) {

@@ -84,7 +84,8 @@ export class Output {
 
   /** A spinner on stderr when it is a TTY and output is for people; a no-op otherwise. */
   spinner(text: string): { stop(): void; succeed(text?: string): void } {
-    if (this.json || this.quiet || this.io.stderr.isTTY !== true) return { stop() {}, succeed() {} };
+    // A TTY that reports no width (some CI terminals, `script` without a size) makes spinners redraw forever.
+    if (this.json || this.quiet || this.io.stderr.isTTY !== true || !((this.io.stderr.columns ?? 0) > 0)) return { stop() {}, succeed() {} };
     const s: Ora = ora({ text, stream: this.io.stderr, isEnabled: true }).start();
     return { stop: () => s.stop(), succeed: (t?: string) => s.succeed(t) };
   }

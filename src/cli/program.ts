@@ -52,9 +52,6 @@ export function buildProgram(io: CliIo, signal: AbortSignal): { program: Command
         "Run 'gantry COMMAND --help' for a command's options; docs/ has a page per command.",
     );
 
-  // `gantry` alone: the overview, on stdout, as a successful run.
-  program.action(() => program.help());
-
   const getContext = (): CommandContext => {
     context ??= new CommandContext(io, program.opts<GlobalOptions>(), signal);
     return context;

@@ -30,7 +30,7 @@ export interface KeychainStore extends CredentialStore {
 const KEYRING_PACKAGE = '@napi-rs/keyring';
 
 const UNAVAILABLE_HINT =
-  'Install and unlock a keyring (gnome-keyring or KWallet on Linux), or store credentials with a docker credential helper or in config.json (`--store helper` or `--store file`).';
+  'Install and unlock a keyring (gnome-keyring or KWallet on Linux), or log in with `--store auto` (docker’s credsStore/credHelpers) or `--store file` (config.json).';
 
 /**
  * Credentials in the OS keychain (macOS Keychain, Windows Credential Manager,

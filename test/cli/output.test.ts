@@ -32,6 +32,15 @@ describe('Output', () => {
     expect(new Output(io(true, { NO_COLOR: '1' }).io).c.level).toBe(0);
   });
 
+  it('never spins on a TTY that reports no width (it would redraw forever)', () => {
+    const t = io(true);
+    (t.io.stderr as { columns?: number }).columns = 0;
+    const errChunks: Buffer[] = [];
+    t.io.stderr.on('data', (c: Buffer) => errChunks.push(c));
+    new Output(t.io).spinner('working').stop();
+    expect(Buffer.concat(errChunks).length).toBe(0);
+  });
+
   it('never starts a spinner when stderr is not a TTY or output is JSON', () => {
     const t = io(false);
     const errChunks: Buffer[] = [];

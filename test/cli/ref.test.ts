@@ -49,6 +49,21 @@ describe('usage errors', () => {
     expect(r.stderr).toMatch(/missing required argument/);
   });
 
+  it('gantry alone and gantry help CMD show help on stdout with exit 0', async () => {
+    const alone = await runCli([]);
+    expect(alone.code).toBe(0);
+    expect(alone.stdout).toMatch(/^Usage: gantry/);
+    const help = await runCli(['help', 'tags']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: gantry tags/);
+  });
+
+  it('catalog refuses a repository path: it lists whole registries', async () => {
+    const r = await runCli(['catalog', 'localhost:5000/team']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/gantry tags/);
+  });
+
   it('exit 0 for --help and --version', async () => {
     const help = await runCli(['--help']);
     expect(help.code).toBe(0);

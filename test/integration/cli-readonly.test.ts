@@ -121,6 +121,12 @@ describe('read-only commands with the saved credentials', () => {
     const missing = await cli(['digest', '--platform', 'linux/s390x', `${repo}:latest`]);
     expect(missing.code).toBe(4);
     expect(missing.stderr).toMatch(/linux\/amd64/);
+    // A single-platform image answers only for its own platform.
+    const own = await cli(['digest', '--json', '--platform', 'linux/amd64', `${imageRepo}:one`]);
+    expect(JSON.parse(own.stdout).digest).toBe(single.digest);
+    const other = await cli(['digest', '--platform', 'linux/arm64', `${imageRepo}:one`]);
+    expect(other.code).toBe(4);
+    expect(other.stderr).toMatch(/linux\/amd64 only/);
   });
 
   it('manifest get --raw writes the exact bytes skopeo stored', async () => {

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
-import { parsePlatform, selectManifest } from '../../media/index.js';
+import { parsePlatform } from '../../media/index.js';
 import { parseReference, referenceOrDefaultTag } from '../../reference/index.js';
+import { resolveManifest } from '../../registry/resolve.js';
 import type { CommandContext } from '../context.js';
 
 export function digestCommand(context: () => CommandContext): Command {
@@ -8,23 +9,27 @@ export function digestCommand(context: () => CommandContext): Command {
     .description("print the digest of an image's manifest (a HEAD request; no download)")
     .argument('<ref>', 'image reference; the tag defaults to latest')
     .option('--platform <os/arch[/variant]>', 'for an index, the digest of the image for this platform')
+    .option('--json', 'print {"digest","mediaType","size"}')
     .addHelpText(
       'after',
       '\nExamples:\n  gantry digest alpine:3.20\n  gantry digest --platform linux/arm64 alpine:3.20\n  IMG="app@$(gantry digest registry.example.com/app:prod)"',
     )
-    .action(async (input: string, opts: { platform?: string }) => {
+    .action(async (input: string, opts: { platform?: string; json?: boolean }) => {
       const ctx = context();
-      const out = ctx.output();
+      const out = ctx.output(opts);
       const ref = referenceOrDefaultTag(parseReference(input));
       const platform = opts.platform ? parsePlatform(opts.platform) : undefined;
       const client = await ctx.client();
-      if (!platform) {
+      let found: { digest: string; mediaType: string; size: number };
+      if (platform) {
+        const { image } = await resolveManifest(client, ref, { platform, signal: ctx.signal });
+        if (!image) throw new Error('resolveManifest gave no image for a platform');
+        found = { digest: image.digest, mediaType: image.mediaType, size: image.bytes.length };
+      } else {
         const head = await client.headManifest(ref, { signal: ctx.signal });
-        out.line(head.digest);
-        return;
+        found = { digest: head.digest, mediaType: head.mediaType, size: head.size };
       }
-      const top = await client.getManifest(ref, { signal: ctx.signal });
-      // An image (not an index) has one platform: its own digest answers.
-      out.line(top.kind === 'index' ? selectManifest(top.manifest, platform).digest : top.digest);
+      if (out.json) out.printJson(found);
+      else out.line(found.digest);
     });
 }

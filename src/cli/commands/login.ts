@@ -16,7 +16,7 @@ interface LoginOptions {
 export function loginCommand(context: () => CommandContext): Command {
   return new Command('login')
     .description('log in to a registry: verify the credentials, then save them as docker does')
-    .argument('[registry]', 'registry host (default: docker.io)', 'docker.io')
+    .argument('[registry]', 'registry host', 'docker.io')
     .option('-u, --username <user>', 'user name')
     .option('-p, --password <password>', 'password or token (insecure: visible to other users; prefer --password-stdin)')
     .option('--password-stdin', 'read the password or token from standard input')
@@ -72,10 +72,14 @@ export function loginCommand(context: () => CommandContext): Command {
       const credentials = await ctx.credentials({ keychain: store === 'keychain' });
       await credentials.store(registry, { username, password }, { store });
       const target = await credentials.targetFor(registry, store);
-      if (store === 'keychain' && settings.credentialsStore !== 'keychain') {
-        // Later commands must look in the keychain too: remember the choice.
-        const path = await saveSetting(ctx.io.env, 'credentials-store', 'keychain');
-        out.info(`gantry now keeps credentials in the OS keychain (credentials-store in ${path})`);
+      if (opts.store && opts.store !== settings.credentialsStore && (opts.store === 'keychain' || settings.credentialsStore === 'keychain')) {
+        // Whether later commands look in the keychain follows the last explicit choice.
+        const path = await saveSetting(ctx.io.env, 'credentials-store', opts.store);
+        out.info(`gantry now keeps credentials ${opts.store === 'keychain' ? 'in the OS keychain' : 'where docker does'} (credentials-store in ${path})`);
+      }
+      const winner = await credentials.targetFor(registry, 'auto');
+      if (target.store !== 'keychain' && winner.from !== target.from) {
+        out.warn(`docker's config.json sends ${registry} to ${winner.from}, which later commands ask before ${target.from}; log in with --store auto to update it instead`);
       }
       if (out.json) out.printJson({ registry, username, store: target.store, location: target.from });
       else out.line(`Login Succeeded (credentials for ${registry} saved in ${target.from})`);

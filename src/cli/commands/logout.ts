@@ -5,7 +5,7 @@ import type { CommandContext } from '../context.js';
 export function logoutCommand(context: () => CommandContext): Command {
   return new Command('logout')
     .description('remove saved credentials for a registry (from config.json, credential helpers and the keychain)')
-    .argument('[registry]', 'registry host (default: docker.io)', 'docker.io')
+    .argument('[registry]', 'registry host', 'docker.io')
     .option('--json', 'print the result as JSON')
     .addHelpText('after', '\nExamples:\n  gantry logout ghcr.io\n  gantry logout            # Docker Hub')
     .action(async (registryArg: string, opts: { json?: boolean }) => {

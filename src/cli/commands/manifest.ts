@@ -5,7 +5,9 @@ import { resolveManifest } from '../../registry/resolve.js';
 import type { CommandContext } from '../context.js';
 
 export function manifestCommand(context: () => CommandContext): Command {
-  const manifest = new Command('manifest').description('read manifests');
+  const manifest = new Command('manifest')
+    .description('read manifests')
+    .addHelpText('after', '\nExamples:\n  gantry manifest get alpine:3.20\n  gantry manifest get --raw --platform linux/arm64 alpine:3.20 | sha256sum');
   manifest
     .command('get')
     .description('print a manifest (pretty JSON, or the exact bytes with --raw)')

@@ -18,10 +18,10 @@ export function tagsCommand(context: () => CommandContext): Command {
     .description('list the tags of a repository (all pages)')
     .argument('<repository>', 'repository, e.g. alpine or ghcr.io/org/app')
     .option('--semver <range>', "only tags in this semver range, e.g. '>=1.2 <2' (v1.2.3 and 1.2 count as versions)")
-    .option('--strict', 'with --semver/--latest: only tags that are valid semver (optionally with a leading v)')
+    .option('--strict', 'only tags that are valid semver (optionally with a leading v) count as versions, for --semver, --latest and --sort semver')
     .option('--prerelease', 'include prereleases and suffixed versions (1.0.0-rc.1, 3.22-alpine)')
     .addOption(new Option('--sort <order>', 'sort order (default: semver with --semver, else as the registry lists them)').choices(['semver', 'alpha']))
-    .option('--latest', 'print only the highest semver tag')
+    .option('--latest', 'print only the highest semver tag (after --semver filtering; --sort does not apply)')
     .option('--json', 'print a JSON array of strings')
     .addHelpText(
       'after',
@@ -47,7 +47,11 @@ export function tagsCommand(context: () => CommandContext): Command {
         const latest = latestTag(tags, selection);
         if (latest === null) {
           throw new GantryError('NOT_FOUND', `no tag of ${repoArg}${opts.semver ? ` in range ${opts.semver}` : ''} is a semver version`, {
-            hint: opts.prerelease ? 'list them with `gantry tags REPO`' : 'add --prerelease to count prereleases and suffixed versions',
+            hint: opts.semver
+              ? `no version tag satisfies ${opts.semver}${opts.prerelease ? '' : ' (prereleases and suffixed tags like 3.22-alpine count only with --prerelease)'}; \`gantry tags REPO --sort semver\` lists the versions`
+              : opts.prerelease
+                ? 'list the tags with `gantry tags REPO`'
+                : 'add --prerelease to count prereleases and suffixed tags like 3.22-alpine',
           });
         }
         tags = [latest];
