@@ -5,13 +5,16 @@ import { createHttpClient } from '../http/client.js';
 import type { Timeouts } from '../http/dispatchers.js';
 import type { RetryOptions } from '../http/retry-policy.js';
 import { gantryProduct } from '../http/user-agent.js';
+import { mountBlob, statBlob } from './blob-writes.js';
 import { getBlobBytes, openBlob } from './blobs.js';
 import { DEFAULT_LIMITS, type RegistryContext, type RegistryLimits } from './context.js';
+import { deleteManifest, putManifest } from './manifest-writes.js';
 import { getManifest, headManifest } from './manifests.js';
 import { walkPages } from './pagination.js';
 import { createPinger } from './ping.js';
 import { createPrimer } from './prime.js';
 import type { RegistryClient } from './types.js';
+import { DEFAULT_UPLOAD_CHUNK_BYTES, resumeUpload, startUpload } from './uploads.js';
 import { verifyCredential } from './verify-credential.js';
 
 export interface RegistryClientOptions {
@@ -48,6 +51,11 @@ export interface RegistryClientOptions {
    */
   endpoint?: (registry: string, defaultBase: string) => string | undefined;
   limits?: Partial<RegistryLimits>;
+  /**
+   * Bytes per PATCH of a blob upload (default 64 MiB). Fewer requests are
+   * faster; a proxy in front of the registry that caps request bodies needs less.
+   */
+  uploadChunkBytes?: number;
   now?: () => number;
 }
 
@@ -82,6 +90,8 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
   const ping = createPinger({ http, ...(options.endpoint ? { endpoint: options.endpoint } : {}), ...(log ? { log } : {}) });
   const prime = createPrimer({ auth, ping });
   const ctx: RegistryContext = { http, auth, ping, prime, limits: { ...DEFAULT_LIMITS, ...options.limits }, ...(log ? { log } : {}) };
+  const chunkBytes = options.uploadChunkBytes ?? DEFAULT_UPLOAD_CHUNK_BYTES;
+  if (!Number.isSafeInteger(chunkBytes) || chunkBytes <= 0) throw new Error(`uploadChunkBytes must be a positive integer, got ${chunkBytes}`);
 
   return {
     ping: (registry, opts = {}) => ping(registry, opts.signal),
@@ -89,6 +99,12 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
     headManifest: (ref, opts) => headManifest(ctx, ref, opts),
     getBlobBytes: (ref, digest, opts) => getBlobBytes(ctx, ref, digest, opts),
     openBlob: (ref, descriptor, opts) => openBlob(ctx, ref, descriptor, opts),
+    statBlob: (ref, digest, opts) => statBlob(ctx, ref, digest, opts),
+    mountBlob: (ref, digest, from, opts) => mountBlob(ctx, ref, digest, from, opts),
+    startUpload: (ref, opts) => startUpload(ctx, ref, chunkBytes, opts),
+    resumeUpload: (ref, location, opts) => resumeUpload(ctx, ref, location, chunkBytes, opts),
+    putManifest: (ref, bytes, mediaType, opts) => putManifest(ctx, ref, bytes, mediaType, opts),
+    deleteManifest: (ref, opts) => deleteManifest(ctx, ref, opts),
     listTags: (ref, opts = {}) =>
       walkPages(ctx, {
         registry: ref.registry,

@@ -72,6 +72,102 @@ export interface RegistryClient {
    * login` does. Throws AUTH_FAILED when the registry rejects it.
    */
   verifyCredential(registry: string, credential: Credential, options?: RequestOptions): Promise<void>;
+  /**
+   * HEAD a blob: its size when the repository has it, undefined on 404.
+   * Throws AUTH_*, RegistryError for other statuses, NETWORK.
+   */
+  statBlob(ref: Reference, digest: string, options?: RequestOptions): Promise<BlobStat | undefined>;
+  /**
+   * Cross-repository mount (`POST …/blobs/uploads/?mount=DIGEST&from=REPO`),
+   * authorized by one token for `repository:<repo>:pull,push` and
+   * `repository:<from>:pull`. Resolves true when the registry linked the blob
+   * (201); false when it refused: a 202 (its upload session is cancelled
+   * again) or credentials that do not reach `fromRepository`. Throws for
+   * other failures (NETWORK, RegistryError).
+   */
+  mountBlob(ref: Reference, digest: string, fromRepository: string, options?: RequestOptions): Promise<boolean>;
+  /** Open an upload session (`POST …/blobs/uploads/`) at offset 0. Throws AUTH_*, RegistryError, NETWORK. */
+  startUpload(ref: Reference, options?: UploadOptions): Promise<UploadSession>;
+  /**
+   * Ask the registry where an earlier upload session stands (GET on its
+   * Location: `Range: 0-N`). Undefined when the session is gone (404,
+   * BLOB_UPLOAD_UNKNOWN, BLOB_UPLOAD_INVALID): start a fresh one.
+   */
+  resumeUpload(ref: Reference, location: string, options?: UploadOptions & { expectedOffset?: number }): Promise<UploadSession | undefined>;
+  /**
+   * PUT a manifest under the reference's digest, else its tag, with the
+   * bytes exactly as given. Resolves the digest. Throws DIGEST_MISMATCH when
+   * the bytes do not have the reference's digest (nothing is sent) or the
+   * registry's `Docker-Content-Digest` differs from theirs; RegistryError
+   * (MANIFEST_INVALID, MANIFEST_BLOB_UNKNOWN, …), AUTH_*.
+   */
+  putManifest(ref: Reference, bytes: Uint8Array, mediaType: string, options?: RequestOptions): Promise<string>;
+  /**
+   * DELETE a manifest by digest (or by tag, where the registry supports
+   * that: OCI 1.1 allows it, distribution 2.8 does not). Throws UNSUPPORTED
+   * "deletes are disabled" for 405/UNSUPPORTED, MANIFEST_UNKNOWN, AUTH_*.
+   */
+  deleteManifest(ref: Reference, options?: RequestOptions): Promise<void>;
   /** Close every pool. */
   close(): Promise<void>;
+}
+
+/** What a blob HEAD tells. */
+export interface BlobStat {
+  size: number;
+  /** `Docker-Content-Digest` when the registry sent one. */
+  digest?: string;
+}
+
+export interface UploadOptions extends RequestOptions {
+  /** Bytes per PATCH request (default the client's `uploadChunkBytes`). */
+  chunkBytes?: number;
+}
+
+/** Where an upload session stands: enough to resume it after a restart of gantry. */
+export interface UploadState {
+  /** The latest upload URL the registry returned (absolute; carries the registry's `_state`). May hold secrets: redact before showing. */
+  location: string;
+  /** Bytes the registry has confirmed. */
+  offset: number;
+}
+
+export interface UploadWriteOptions extends RequestOptions {
+  /**
+   * The bytes `body` must hold: more is refused before it is sent, fewer
+   * fails at the end (both SIZE_MISMATCH). Undefined: whatever the body has.
+   */
+  length?: number;
+  /** Called with the session's offset plus the bytes handed to the registry so far. */
+  onProgress?: (bytes: number) => void;
+  /** Called after each chunk the registry confirmed, before the next starts: persist it to resume later. */
+  onChunk?: (state: UploadState) => void | Promise<void>;
+}
+
+/**
+ * A blob upload session (distribution-spec "pushing blobs"). Not idempotent
+ * and never retried blindly: after a failure, ask the registry where it
+ * stands (`resumeUpload`) and continue from there.
+ */
+export interface UploadSession extends UploadState {
+  /**
+   * Send `body` as the next bytes of the blob, as streamed PATCH requests of
+   * at most `chunkBytes` each, and resolve the confirmed offset. When the
+   * body fails or the signal aborts mid-chunk, the chunk in flight is ended
+   * early rather than cut (distribution 2.8 cancels a session whose stored
+   * size differs from the last confirmed offset), so the session stays
+   * resumable at the bytes the registry confirmed; then the body's error
+   * (or INTERRUPTED) is thrown. Throws SIZE_MISMATCH (see `length`),
+   * RegistryError, AUTH_*, NETWORK.
+   */
+  write(body: Readable, options?: UploadWriteOptions): Promise<number>;
+  /**
+   * Complete the upload (`PUT <location>?digest=`, no body): the registry
+   * checks the digest over everything it received. Resolves the digest.
+   * Throws DIGEST_MISMATCH when the registry refuses it (DIGEST_INVALID,
+   * BLOB_UPLOAD_INVALID); distribution may keep the session then, so cancel it.
+   */
+  finish(digest: string, options?: RequestOptions): Promise<string>;
+  /** Abandon the session (DELETE). Resolves false when it was already gone. */
+  cancel(options?: RequestOptions): Promise<boolean>;
 }

@@ -1,0 +1,2 @@
+export { createRegistrySource, type RegistrySourceOptions } from './registry-source.js';
+export { createRegistryTarget, type RegistryTargetOptions } from './registry-target.js';

@@ -1,0 +1,195 @@
+import { pipeline, type Readable } from 'node:stream';
+import { createVerifier, verifyBytes } from '../../digest/index.js';
+import { GantryError, isGantryError } from '../../errors/index.js';
+import { MANIFEST_ACCEPT } from '../../media/index.js';
+import type { Descriptor } from '../../media/types.js';
+import { formatReference, withoutTagOrDigest, withTag } from '../../reference/index.js';
+import type { Reference } from '../../reference/types.js';
+import type { RegistryClient, UploadSession } from '../../registry/types.js';
+import type { BlobOrigin, ImageTarget, TransportOptions, WriteBlobOptions } from '../types.js';
+import { createUploadStateStore } from './upload-state.js';
+
+export interface RegistryTargetOptions {
+  /** gantry's state directory (`stateDir(env)`); upload sessions are kept under `<stateDir>/uploads/`. */
+  stateDir: string;
+  /** Bytes per PATCH (default the client's). */
+  chunkBytes?: number;
+  /** Debug lines (a session given up, a cleanup that failed); never a secret. */
+  log?: (line: string) => void;
+}
+
+/**
+ * A repository in a registry as a copy target, written through `client`
+ * (which stays the caller's: `close()` does not close it).
+ *
+ * Blobs: `hasBlob` is a HEAD; `tryMount` mounts across repositories of the
+ * same registry; an upload's session is saved in the state directory before
+ * the first byte is sent and after every chunk the registry confirms, so
+ * `stagedBytes` (asking the registry where it stands) lets a later run, even
+ * another process, continue it. `writeBlob` hashes the bytes when it sends
+ * the whole blob; the registry checks the digest over everything at the end
+ * in any case, and a refusal is DIGEST_MISMATCH. On a digest or size
+ * mismatch the session is cancelled and forgotten; on any other failure
+ * (Ctrl-C included) it is kept to resume.
+ *
+ * Manifests are PUT by digest (`writeManifest`); `commit` PUTs the exact
+ * root bytes under each name, last.
+ */
+export function createRegistryTarget(client: RegistryClient, ref: Reference, options: RegistryTargetOptions): ImageTarget {
+  const repo = withoutTagOrDigest(ref);
+  const store = createUploadStateStore({ stateDir: options.stateDir, registry: ref.registry, repository: ref.repository });
+  const chunk = options.chunkBytes !== undefined ? { chunkBytes: options.chunkBytes } : {};
+  /** Sessions `stagedBytes` confirmed, for the `writeBlob` that follows. */
+  const confirmed = new Map<string, UploadSession>();
+  /** Manifest bytes written by this target, so `commit` sends exactly them. */
+  const written = new Map<string, { bytes: Uint8Array; mediaType: string }>();
+  const log = options.log;
+
+  const signalOf = (opts: TransportOptions | undefined): { signal?: AbortSignal } => (opts?.signal ? { signal: opts.signal } : {});
+
+  const discard = async (session: UploadSession, digest: string, why: string): Promise<void> => {
+    try {
+      await session.cancel();
+    } catch (err) {
+      // The registry purges abandoned sessions in time; the failure that led here is the one to report.
+      if (!isGantryError(err)) throw err;
+      log?.(`registry target: could not cancel the upload of ${digest} (${why}): ${err.code}`);
+    }
+  };
+
+  const resume = async (desc: Descriptor, opts: TransportOptions | undefined): Promise<UploadSession | undefined> => {
+    const saved = await store.read(desc.digest);
+    if (!saved) return undefined;
+    const session = await client.resumeUpload(repo, saved.location, { expectedOffset: saved.offset, ...chunk, ...signalOf(opts) });
+    if (!session) {
+      log?.(`registry target: the upload session of ${desc.digest} is gone; starting afresh`);
+      await store.remove(desc.digest);
+      return undefined;
+    }
+    if (session.offset > desc.size) {
+      await discard(session, desc.digest, 'it holds more than the blob');
+      await store.remove(desc.digest);
+      return undefined;
+    }
+    await store.write(desc.digest, session);
+    return session;
+  };
+
+  const open = async (desc: Descriptor, from: number, opts: WriteBlobOptions): Promise<UploadSession> => {
+    const known = confirmed.get(desc.digest);
+    confirmed.delete(desc.digest);
+    if (from > 0) {
+      const session = known?.offset === from ? known : await resume(desc, opts);
+      if (session?.offset !== from) {
+        throw new GantryError('REGISTRY_ERROR', `cannot resume the upload of ${desc.digest} at byte ${from}: the registry holds ${session ? `${session.offset} bytes` : 'no session'}`, {
+          hint: 'Run the command again: it asks the registry where the upload stands first.',
+          details: { digest: desc.digest, from, ...(session ? { registryOffset: session.offset } : {}) },
+        });
+      }
+      return session;
+    }
+    const session = await client.startUpload(repo, { ...chunk, ...signalOf(opts) });
+    // Saved before the first byte goes out: a run killed from here on leaves a session to resume.
+    await store.write(desc.digest, session);
+    // A session staged earlier that the caller chose not to continue (its source cannot seek) is garbage now.
+    if (known) await discard(known, desc.digest, 'replaced by a fresh upload');
+    return session;
+  };
+
+  return {
+    description: `docker://${formatReference(ref)}`,
+
+    async hasBlob(desc, opts) {
+      const stat = await client.statBlob(repo, desc.digest, signalOf(opts));
+      return stat !== undefined && stat.size === desc.size;
+    },
+
+    async tryMount(desc: Descriptor, origin: BlobOrigin, opts?: TransportOptions) {
+      if (origin.registry !== ref.registry || !origin.repository || origin.repository === ref.repository) return false;
+      return client.mountBlob(repo, desc.digest, origin.repository, signalOf(opts));
+    },
+
+    async stagedBytes(desc, opts) {
+      const session = await resume(desc, opts);
+      if (!session) return 0;
+      confirmed.set(desc.digest, session);
+      return session.offset;
+    },
+
+    async writeBlob(desc, body, opts) {
+      const from = opts.from;
+      if (!Number.isSafeInteger(from) || from < 0 || from > desc.size) throw new Error(`writeBlob: from must be within 0..${desc.size}, got ${from}`);
+      let session: UploadSession;
+      try {
+        session = await open(desc, from, opts);
+      } catch (err) {
+        body.destroy();
+        throw err;
+      }
+      const input = from === 0 ? verified(body, desc) : body;
+      try {
+        await session.write(input, {
+          length: desc.size - from,
+          onChunk: (state) => store.write(desc.digest, state),
+          ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+          ...signalOf(opts),
+        });
+        await session.finish(desc.digest, signalOf(opts));
+      } catch (err) {
+        if (isGantryError(err, 'DIGEST_MISMATCH') || isGantryError(err, 'SIZE_MISMATCH')) {
+          await discard(session, desc.digest, err.code);
+          await store.remove(desc.digest);
+        }
+        throw err;
+      }
+      await store.remove(desc.digest);
+    },
+
+    async hasManifest(desc, opts) {
+      try {
+        const head = await client.headManifest({ ...repo, digest: desc.digest }, { accept: acceptFor(desc), ...signalOf(opts) });
+        return head.digest === desc.digest;
+      } catch (err) {
+        if (isGantryError(err, 'MANIFEST_UNKNOWN') || isGantryError(err, 'NOT_FOUND') || isGantryError(err, 'NAME_UNKNOWN')) return false;
+        throw err;
+      }
+    },
+
+    async writeManifest(desc, bytes, opts) {
+      verifyBytes(bytes, { digest: desc.digest, size: desc.size });
+      await client.putManifest({ ...repo, digest: desc.digest }, bytes, desc.mediaType, signalOf(opts));
+      written.set(desc.digest, { bytes, mediaType: desc.mediaType });
+    },
+
+    async commit(root, names, opts) {
+      if (names.length === 0) return;
+      let manifest = written.get(root.digest);
+      if (!manifest) {
+        // Already there (hasManifest): read back the exact bytes, digest-checked, rather than re-serialize anything.
+        const fetched = await client.getManifest({ ...repo, digest: root.digest }, { accept: acceptFor(root), ...signalOf(opts) });
+        manifest = { bytes: fetched.bytes, mediaType: root.mediaType || fetched.mediaType };
+      }
+      for (const name of names) {
+        await client.putManifest(withTag(repo, name), manifest.bytes, manifest.mediaType, signalOf(opts));
+      }
+    },
+
+    async close() {
+      confirmed.clear();
+      written.clear();
+    },
+  };
+}
+
+/** The body through a verifier of the whole blob: a mismatch fails the stream before the upload is finished. */
+function verified(body: Readable, desc: Descriptor): Readable {
+  const verifier = createVerifier({ digest: desc.digest, size: desc.size });
+  // pipeline hands a failure of either side to the verifier, which the upload reads.
+  return pipeline(body, verifier, (err) => {
+    if (err) verifier.destroy(err);
+  });
+}
+
+function acceptFor(desc: Descriptor): string[] {
+  return desc.mediaType && !MANIFEST_ACCEPT.includes(desc.mediaType) ? [desc.mediaType, ...MANIFEST_ACCEPT] : [...MANIFEST_ACCEPT];
+}
