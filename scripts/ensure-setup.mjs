@@ -71,7 +71,7 @@ if (forTests) {
   const has = (bin) => spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status === 0;
   const missing = [...new Set(Object.entries(needed).filter(([bin]) => !has(bin)).map(([, pkg]) => pkg))];
   if (missing.length > 0) {
-    const install = `apt-get update && apt-get install -y ${missing.join(' ')}`;
+    const install = `apt-get update && sudo apt-get install -y ${missing.join(' ')}`;
     const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
     const canSudo = !isRoot && has('sudo') && spawnSync('sudo', ['-n', 'true'], { stdio: 'ignore' }).status === 0;
     if (!has('apt-get') || (!isRoot && !canSudo)) {

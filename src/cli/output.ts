@@ -19,7 +19,10 @@ export class Output {
   readonly json: boolean;
   readonly quiet: boolean;
   readonly tty: boolean;
+  /** Colours for stdout. */
   readonly c: ChalkInstance;
+  /** Colours for stderr, which may be a TTY when stdout is not. */
+  readonly ce: ChalkInstance;
   private readonly io: CliIo;
 
   constructor(io: CliIo, options: OutputOptions = {}) {
@@ -27,15 +30,11 @@ export class Output {
     this.json = options.json === true;
     this.quiet = options.quiet === true;
     this.tty = io.stdout.isTTY === true;
-    const colour = options.color !== false && !('NO_COLOR' in io.env && io.env.NO_COLOR !== '') && io.env.TERM !== 'dumb';
-    const stdoutColour = colour && (this.tty || io.env.FORCE_COLOR !== undefined);
-    this.c = new Chalk({ level: stdoutColour ? 1 : 0 });
-  }
-
-  /** A colour instance for stderr, which may be a TTY when stdout is not. */
-  get ce(): ChalkInstance {
-    const colour = this.c.level > 0 || (this.io.stderr.isTTY === true && !('NO_COLOR' in this.io.env && this.io.env.NO_COLOR !== ''));
-    return new Chalk({ level: colour ? 1 : 0 });
+    // One decision for both streams: --no-color, NO_COLOR and TERM=dumb switch colour off everywhere.
+    const allowed = options.color !== false && !(io.env.NO_COLOR !== undefined && io.env.NO_COLOR !== '') && io.env.TERM !== 'dumb';
+    const forced = io.env.FORCE_COLOR !== undefined && io.env.FORCE_COLOR !== '0';
+    this.c = new Chalk({ level: allowed && (this.tty || forced) ? 1 : 0 });
+    this.ce = new Chalk({ level: allowed && (io.stderr.isTTY === true || forced) ? 1 : 0 });
   }
 
   line(text = ''): void {

@@ -25,11 +25,14 @@ describe('Output', () => {
     expect(t.out()).toBe('alpine\t1\n');
   });
 
-  it('uses colour only on a TTY and honours --no-color and NO_COLOR', () => {
+  it('uses colour only on a TTY and honours --no-color, NO_COLOR and TERM=dumb on both streams', () => {
     expect(new Output(io(true).io).c.level).toBeGreaterThan(0);
+    expect(new Output(io(true).io).ce.level).toBeGreaterThan(0);
     expect(new Output(io(false).io).c.level).toBe(0);
-    expect(new Output(io(true).io, { color: false }).c.level).toBe(0);
-    expect(new Output(io(true, { NO_COLOR: '1' }).io).c.level).toBe(0);
+    for (const off of [new Output(io(true).io, { color: false }), new Output(io(true, { NO_COLOR: '1' }).io), new Output(io(true, { TERM: 'dumb' }).io)]) {
+      expect(off.c.level).toBe(0);
+      expect(off.ce.level).toBe(0);
+    }
   });
 
   it('never spins on a TTY that reports no width (it would redraw forever)', () => {
@@ -46,7 +49,10 @@ describe('Output', () => {
     const errChunks: Buffer[] = [];
     t.io.stderr.on('data', (c: Buffer) => errChunks.push(c));
     new Output(t.io).spinner('working').stop();
-    new Output(io(true).io, { json: true }).spinner('working').stop();
+    const tty = io(true);
+    tty.io.stderr.on('data', (c: Buffer) => errChunks.push(c));
+    new Output(tty.io, { json: true }).spinner('working').stop();
+    new Output(tty.io, { quiet: true }).spinner('working').stop();
     expect(Buffer.concat(errChunks).length).toBe(0);
   });
 });

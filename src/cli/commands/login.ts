@@ -47,7 +47,7 @@ export function loginCommand(context: () => CommandContext): Command {
       if (password !== undefined) out.warn('using --password on the command line is insecure: use --password-stdin');
       if (opts.passwordStdin) {
         if (!username) throw new GantryError('USAGE', '--password-stdin needs --username', { hint: 'echo "$TOKEN" | gantry login REGISTRY -u USER --password-stdin' });
-        password = await readStdin(ctx.io);
+        password = await readStdin(ctx.io, { signal: ctx.signal });
       }
       const interactive = ctx.io.stdin.isTTY === true;
       if (!username) {
