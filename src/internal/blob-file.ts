@@ -1,0 +1,266 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, open, rename, stat, truncate, unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { GantryError } from '../errors/index.js';
+import { abortError, throwIfAborted } from './abort.js';
+import { withFileLock } from './file-lock.js';
+
+/**
+ * Content-addressed files on disk: stage, verify, then publish by rename, so
+ * that a file at its final (digest-named) path is always complete and
+ * verified. Used by every local transport (OCI layouts, archives' staging
+ * directories, gantry's store).
+ */
+
+/** An incremental hash (node:crypto under `digest/`'s createDigester); structural, so `internal` need not import `digest`. */
+export interface IncrementalHash {
+  update(chunk: Uint8Array): unknown;
+  /** `algorithm:hex` of everything fed so far. */
+  digest(): string;
+}
+
+export interface ContentCheckOptions {
+  /** The expected digest, `algorithm:hex`. */
+  digest: string;
+  /** The expected size in bytes. */
+  size: number;
+  /** A hash already fed the first `seen` bytes (a staged prefix), or fresh. */
+  hash: IncrementalHash;
+  /** Bytes already fed to `hash` before this stream (default 0). */
+  seen?: number;
+}
+
+const CORRUPT_HINT = 'The source served different bytes than its descriptor says: retry, and report it if it persists.';
+
+/** SIZE_MISMATCH for `digest`: `received` bytes where `expected` were due. */
+export function sizeMismatchError(digest: string, expected: number, received: number): GantryError {
+  const what = received > expected ? `more than the expected ${expected} bytes` : `${received} of the expected ${expected} bytes`;
+  return new GantryError('SIZE_MISMATCH', `size mismatch for ${digest}: received ${what}`, {
+    hint: CORRUPT_HINT,
+    details: { digest, expectedSize: expected, received },
+  });
+}
+
+/** DIGEST_MISMATCH: the bytes hashed to `actual`, not `expected`. */
+export function digestMismatchError(expected: string, actual: string, size: number): GantryError {
+  return new GantryError('DIGEST_MISMATCH', `digest mismatch: expected ${expected}, got ${actual}`, {
+    hint: CORRUPT_HINT,
+    details: { expected, actual, size },
+  });
+}
+
+/** True for the two errors that mean "these bytes are not the content named". */
+export function isIntegrityError(err: unknown): boolean {
+  return err instanceof GantryError && (err.code === 'SIZE_MISMATCH' || err.code === 'DIGEST_MISMATCH');
+}
+
+/**
+ * A pass-through that hashes and counts the bytes after a (possibly empty)
+ * already-hashed prefix. It fails with SIZE_MISMATCH as soon as the total
+ * passes `size` (the excess chunk is not passed on) and, at the end, with
+ * SIZE_MISMATCH when short or DIGEST_MISMATCH when the hash differs: the size
+ * first, as image-spec descriptor.md ("Verification") asks.
+ */
+export function createContentCheck(options: ContentCheckOptions): Transform {
+  let seen = options.seen ?? 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback: TransformCallback) {
+      if (seen + chunk.byteLength > options.size) {
+        callback(sizeMismatchError(options.digest, options.size, seen + chunk.byteLength));
+        return;
+      }
+      seen += chunk.byteLength;
+      options.hash.update(chunk);
+      callback(null, chunk);
+    },
+    flush(callback: TransformCallback) {
+      if (seen !== options.size) {
+        callback(sizeMismatchError(options.digest, options.size, seen));
+        return;
+      }
+      const actual = options.hash.digest();
+      callback(actual === options.digest ? null : digestMismatchError(options.digest, actual, seen));
+    },
+  });
+}
+
+/** Size of the file at `path`, or undefined when there is none. */
+export async function fileSize(path: string): Promise<number | undefined> {
+  try {
+    const info = await stat(path);
+    return info.isFile() ? info.size : undefined;
+  } catch (err) {
+    if (errorCode(err) === 'ENOENT' || errorCode(err) === 'ENOTDIR') return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Bytes staged in `partialPath` that a resumed write can continue from: the
+ * file's size, or 0 when there is none or it is longer than the content can
+ * be (left by something else; the next write starts over).
+ */
+export async function stagedLength(partialPath: string, expectedSize: number): Promise<number> {
+  const size = await fileSize(partialPath);
+  return size !== undefined && size <= expectedSize ? size : 0;
+}
+
+export interface WriteStagedFileOptions {
+  /** Where bytes are staged; kept after an interruption so a later write resumes from its size. */
+  partialPath: string;
+  /** Where the verified file is published (renamed to). */
+  finalPath: string;
+  digest: string;
+  size: number;
+  /** A fresh hash for `digest`'s algorithm. */
+  newHash: () => IncrementalHash;
+  /** The content from byte `from` on. */
+  body: Readable;
+  /** Bytes of the content already staged in `partialPath` (what `stagedLength` reported), else 0. */
+  from: number;
+  signal?: AbortSignal;
+  onProgress?: (bytes: number) => void;
+  /** Mode of the published file (default 0644, as skopeo writes layout blobs). */
+  mode?: number;
+}
+
+// A writer of the same blob in another process holds the staging lock for as
+// long as its copy of the bytes takes; wait for it rather than fail.
+const STAGING_LOCK_TIMEOUT_MS = 60 * 60 * 1000;
+
+/**
+ * Write content to `finalPath` through `partialPath`: the staged prefix
+ * (`from` bytes, re-read and hashed first) plus `body`, verified as a whole
+ * against `size` and `digest`, fsynced, then renamed into place.
+ *
+ * Guarantees: nothing appears at `finalPath` unless it is complete and
+ * verified. One writer per `partialPath` at a time, across processes (a lock
+ * file next to it); when another writer published the file meanwhile, `body`
+ * is discarded and the call succeeds. On SIZE_MISMATCH or DIGEST_MISMATCH the
+ * staged file is deleted; on any other failure (the body errored, the signal
+ * aborted) it is kept, so the next write resumes from its size.
+ *
+ * Throws SIZE_MISMATCH / DIGEST_MISMATCH, INTERRUPTED (or the signal's
+ * GantryError reason) on abort, INTERNAL when the staged prefix is shorter
+ * than `from` (it changed since it was measured: retry), the body's error, or
+ * the `fs` error.
+ */
+export async function writeStagedFile(options: WriteStagedFileOptions): Promise<void> {
+  throwIfAborted(options.signal);
+  await mkdir(dirname(options.partialPath), { recursive: true });
+  await mkdir(dirname(options.finalPath), { recursive: true });
+  try {
+    await withFileLock(options.partialPath, () => stageAndPublish(options), {
+      timeoutMs: STAGING_LOCK_TIMEOUT_MS,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  } catch (err) {
+    if (options.signal?.aborted && !(err instanceof GantryError)) throw abortError(options.signal);
+    throw err;
+  } finally {
+    // Whatever happened, the caller's stream must not stay open (a socket, a file).
+    if (!options.body.destroyed) options.body.destroy();
+  }
+}
+
+async function stageAndPublish(options: WriteStagedFileOptions): Promise<void> {
+  const { partialPath, finalPath, from } = options;
+  if ((await fileSize(finalPath)) === options.size) return;
+
+  const hash = options.newHash();
+  if (from > 0) {
+    const staged = await fileSize(partialPath);
+    if (staged === undefined || staged < from) {
+      throw new GantryError('INTERNAL', `the staged part of ${options.digest} changed while resuming`, {
+        hint: 'Retry: the copy will start this blob over.',
+        details: { digest: options.digest, staged: staged ?? 0, from },
+      });
+    }
+    if (staged > from) await truncate(partialPath, from);
+    await hashPrefix(partialPath, from, hash, options.signal);
+  }
+
+  const check = createContentCheck({ digest: options.digest, size: options.size, hash, seen: from });
+  const progress = createProgressTap(from, options.onProgress);
+  const out = createWriteStream(partialPath, { flags: from > 0 ? 'r+' : 'w', start: from, mode: options.mode ?? 0o644, flush: true });
+  try {
+    await pipeline(options.body, check, progress, out, options.signal ? { signal: options.signal } : {});
+  } catch (err) {
+    await closedStream(out);
+    if (isIntegrityError(err)) await unlinkIfPresent(partialPath);
+    if (options.signal?.aborted) throw abortError(options.signal);
+    throw err;
+  }
+  await rename(partialPath, finalPath);
+  await syncDirectory(dirname(finalPath));
+}
+
+async function hashPrefix(path: string, length: number, hash: IncrementalHash, signal: AbortSignal | undefined): Promise<void> {
+  const stream = createReadStream(path, { start: 0, end: length - 1, highWaterMark: 1024 * 1024, ...(signal ? { signal } : {}) });
+  for await (const chunk of stream as AsyncIterable<Buffer>) hash.update(chunk);
+}
+
+function createProgressTap(start: number, onProgress: ((bytes: number) => void) | undefined): Transform {
+  let bytes = start;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback: TransformCallback) {
+      bytes += chunk.byteLength;
+      onProgress?.(bytes);
+      callback(null, chunk);
+    },
+  });
+}
+
+/**
+ * Wait until a failed write stream has closed: a write in flight (or the
+ * open itself) finishes first, so nothing lands in the file after this
+ * resolves. Only 'close' is awaited; the stream's 'error' is the caller's.
+ */
+export async function closedStream(stream: { closed: boolean; once(event: 'close', listener: () => void): unknown }): Promise<void> {
+  if (!stream.closed) await new Promise<void>((resolve) => stream.once('close', () => resolve()));
+}
+
+/**
+ * Publish `tempPath` as `finalPath`: fsync the file, rename it, fsync the
+ * directory (POSIX needs that for the rename itself to persist).
+ */
+export async function publishFile(tempPath: string, finalPath: string): Promise<void> {
+  const handle = await open(tempPath, 'r+');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await mkdir(dirname(finalPath), { recursive: true });
+  await rename(tempPath, finalPath);
+  await syncDirectory(dirname(finalPath));
+}
+
+/** fsync a directory; filesystems that refuse it (network mounts, some FUSE) are tolerated. */
+export async function syncDirectory(dir: string): Promise<void> {
+  if (process.platform === 'win32') return;
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } catch (err) {
+    if (!['EINVAL', 'ENOTSUP', 'EPERM', 'EISDIR', 'EBADF'].includes(errorCode(err) ?? '')) throw err;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Delete a file; one that is already gone is fine. */
+export async function unlinkIfPresent(path: string): Promise<void> {
+  try {
+    await unlink(path);
+  } catch (err) {
+    if (errorCode(err) !== 'ENOENT') throw err;
+  }
+}
+
+/** The `code` of a node system error, or undefined. */
+export function errorCode(err: unknown): string | undefined {
+  return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string' ? err.code : undefined;
+}

@@ -1,0 +1,164 @@
+import { readFile, rm } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { verifyBytes } from '../../digest/index.js';
+import { GantryError } from '../../errors/index.js';
+import { throwIfAborted } from '../../internal/abort.js';
+import { withFileLock } from '../../internal/file-lock.js';
+import { DOCKER_CONFIG, OCI_CONFIG, baseMediaType, parseManifest } from '../../media/index.js';
+import type { Descriptor } from '../../media/types.js';
+import { familiarReference, parseReference, referenceOrDefaultTag } from '../../reference/index.js';
+import { hasLayoutBlob, readLayoutManifest, stagedLayoutBytes, writeLayoutBlob, writeLayoutManifest } from '../oci-layout/layout-blobs.js';
+import { blobPath } from '../oci-layout/layout-paths.js';
+import type { ImageTarget } from '../types.js';
+import { dockerArchiveEntries, type StagedDockerImage } from './docker-archive-entries.js';
+import { isLayerMediaType, storeLayer, storedDiffId } from './docker-layer-store.js';
+import { archiveLockOptions, stagingDirFor, writeArchive } from './write-archive.js';
+
+export interface DockerArchiveTargetOptions {
+  /**
+   * The image's name in the archive (`docker-archive:FILE:REF`), a tagged
+   * reference (`latest` when it has no tag), written to RepoTags in docker's
+   * familiar form (`alpine:3.20`, as `docker save` does). Without it the
+   * image is untagged (RepoTags `[]`, as skopeo writes): names given to
+   * `commit` are tags without a repository and cannot name it.
+   */
+  ref?: string;
+}
+
+const SINGLE_PLATFORM_HINT = 'A docker archive holds single-platform images: choose one with --platform os/arch.';
+
+/**
+ * Write images to a docker archive that `docker load` and skopeo's
+ * `docker-archive:` read: `manifest.json`, `repositories`, each config as
+ * `<hex>.json`, each layer uncompressed as `<diff-id hex>.tar` (gzip'd
+ * layers are decompressed on the way, verified against their digest and
+ * their diff ID computed in the same pass), and legacy layer directories
+ * whose `layer.tar` links to it, the layout skopeo writes.
+ *
+ * Content is staged next to the file (`.FILE.gantry-staging/`; configs
+ * resume mid-blob, layers start over) and each `commit` writes the archive
+ * atomically (`FILE.partial`, fsync, rename) with the images committed
+ * through this target. Indexes cannot be stored: writing or committing one
+ * throws USAGE (the engine must be given one platform).
+ *
+ * Throws GantryError USAGE / REFERENCE_INVALID at creation for a bad `ref`;
+ * USAGE for an index; UNSUPPORTED for non-image artifacts, zstd layers and
+ * layers left out of the copy (foreign layers); MANIFEST_INVALID when a
+ * config's diff_ids do not match the layers; what the staged writes throw.
+ */
+export function createDockerArchiveTarget(file: string, options: DockerArchiveTargetOptions = {}): ImageTarget {
+  const path = resolve(file);
+  const repoTag = options.ref === undefined ? undefined : parseRepoTag(options.ref);
+  const staging = stagingDirFor(path);
+  const where = `docker-archive:${path}`;
+  let images: StagedDockerImage[] = [];
+  let committed = false;
+
+  return {
+    description: `${where}${repoTag === undefined ? '' : `:${repoTag}`}`,
+    async hasBlob(desc) {
+      return isLayerMediaType(desc.mediaType) ? (await storedDiffId(staging, desc.digest)) !== undefined : hasLayoutBlob(staging, desc);
+    },
+    async stagedBytes(desc) {
+      return isLayerMediaType(desc.mediaType) ? 0 : stagedLayoutBytes(staging, desc);
+    },
+    async writeBlob(desc, body, writeOptions) {
+      if (!isLayerMediaType(desc.mediaType)) return writeLayoutBlob(staging, desc, body, writeOptions);
+      if (writeOptions.from !== 0) {
+        body.destroy();
+        throw new Error(`layer ${desc.digest} cannot resume at ${writeOptions.from}: stagedBytes reported 0`);
+      }
+      return storeLayer(staging, desc, body, writeOptions);
+    },
+    async hasManifest(desc) {
+      return hasLayoutBlob(staging, desc);
+    },
+    async writeManifest(desc, bytes, transport) {
+      throwIfAborted(transport?.signal);
+      verifyBytes(bytes, { digest: desc.digest, size: desc.size });
+      checkStorable(parseManifest({ bytes, digest: desc.digest }), where);
+      await writeLayoutManifest(staging, desc, bytes);
+    },
+    async commit(root, _names, transport) {
+      throwIfAborted(transport?.signal);
+      const image = await stageImage(staging, root, where);
+      images = mergeImage(images, image, repoTag);
+      const entries = dockerArchiveEntries(staging, images);
+      await withFileLock(path, () => writeArchive(path, entries, transport?.signal), archiveLockOptions(transport?.signal));
+      committed = true;
+    },
+    async close() {
+      if (committed) await rm(staging, { recursive: true, force: true });
+    },
+  };
+}
+
+function parseRepoTag(ref: string): string {
+  const parsed = referenceOrDefaultTag(parseReference(ref));
+  if (parsed.digest !== undefined) {
+    throw new GantryError('USAGE', `a docker archive names images by tag, not digest: ${ref}`, { hint: 'Name the image as NAME:TAG.' });
+  }
+  return familiarReference(parsed);
+}
+
+function checkStorable(manifest: ReturnType<typeof parseManifest>, where: string): void {
+  if (manifest.kind === 'index') {
+    throw new GantryError('USAGE', `cannot write a multi-platform index to ${where}`, { hint: SINGLE_PLATFORM_HINT });
+  }
+  const configType = baseMediaType(manifest.manifest.config.mediaType);
+  if (configType !== DOCKER_CONFIG && configType !== OCI_CONFIG) {
+    throw new GantryError('UNSUPPORTED', `a docker archive holds container images, not ${configType} artifacts`, {
+      hint: 'Write artifacts to an OCI layout or oci-archive instead.',
+    });
+  }
+}
+
+async function stageImage(staging: string, root: Descriptor, where: string): Promise<StagedDockerImage> {
+  const manifest = await readLayoutManifest(staging, root, where);
+  checkStorable(manifest, where);
+  if (manifest.kind !== 'image') throw new Error('unreachable: checkStorable refuses indexes');
+  const { config, layers } = manifest.manifest;
+  const configJson = parseConfig(await readFile(blobPath(staging, config.digest), 'utf8'), config.digest);
+  const diffIds: string[] = [];
+  for (const layer of layers) {
+    const diffId = await storedDiffId(staging, layer.digest);
+    if (diffId === undefined) {
+      throw new GantryError('UNSUPPORTED', `layer ${layer.digest} was not copied, and a docker archive needs every layer`, {
+        hint: 'Foreign (non-distributable) layers cannot go into a docker archive.',
+      });
+    }
+    diffIds.push(diffId);
+  }
+  const expected = (configJson.rootfs as { diff_ids?: unknown } | undefined)?.diff_ids;
+  if (!Array.isArray(expected) || expected.length !== diffIds.length || expected.some((d, i) => d !== diffIds[i])) {
+    throw new GantryError('MANIFEST_INVALID', `the config of ${root.digest} does not match its layers (rootfs.diff_ids)`, {
+      details: { digest: root.digest, expected, actual: diffIds },
+    });
+  }
+  return { configDigest: config.digest, configJson, diffIds, repoTags: [] };
+}
+
+function parseConfig(text: string, digest: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    if (!(err instanceof SyntaxError)) throw err;
+    throw new GantryError('MANIFEST_INVALID', `image config ${digest} is not JSON`, { cause: err, details: { digest } });
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new GantryError('MANIFEST_INVALID', `image config ${digest} is not a JSON object`, { details: { digest } });
+  }
+  return value as Record<string, unknown>;
+}
+
+/** Add an image: the same config is the same image (docker's image ID), so its tags merge; a tag moves to its new image. */
+function mergeImage(images: StagedDockerImage[], image: StagedDockerImage, repoTag: string | undefined): StagedDockerImage[] {
+  const tags = repoTag === undefined ? [] : [repoTag];
+  const others = images
+    .filter((i) => i.configDigest !== image.configDigest)
+    .map((i) => ({ ...i, repoTags: i.repoTags.filter((t) => !tags.includes(t)) }));
+  const previous = images.find((i) => i.configDigest === image.configDigest);
+  const merged = { ...image, repoTags: [...new Set([...(previous?.repoTags ?? []), ...tags])] };
+  return [...others, merged];
+}

@@ -1,0 +1,218 @@
+import { createHash } from 'node:crypto';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Descriptor, ImageManifest } from '../../../../src/media/types.js';
+import { createDockerArchiveSource, createDockerArchiveTarget } from '../../../../src/transports/archive/index.js';
+import { openArchive } from '../../../../src/transports/archive/open-archive.js';
+import { createOciLayoutSource, createOciLayoutTarget } from '../../../../src/transports/oci-layout/index.js';
+import { buildOciLayout, type OciLayoutResult } from '../../../helpers/oci-fixtures.js';
+import { makeTempDir, removeTempDir } from '../../../helpers/tmp.js';
+import { copyAll } from '../helpers/copy-all.js';
+
+let work: string;
+let image: OciLayoutResult;
+let other: OciLayoutResult;
+let multi: OciLayoutResult;
+
+const sha256 = (bytes: Uint8Array): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+
+beforeAll(async () => {
+  work = await makeTempDir('docker-archive');
+  image = await buildOciLayout(join(work, 'image'), { tag: 'v1', layers: 3, layerSize: 30_000, seed: 'docker-archive', mediaTypes: 'docker' });
+  other = await buildOciLayout(join(work, 'other'), { tag: 'v2', layers: 1, layerSize: 1000, seed: 'docker-archive-2', mediaTypes: 'oci' });
+  multi = await buildOciLayout(join(work, 'multi'), { tag: 'm', platforms: ['linux/amd64', 'linux/arm64'], layers: 1, layerSize: 100, seed: 'da-multi', mediaTypes: 'oci' });
+});
+afterAll(async () => {
+  await removeTempDir(work);
+});
+
+async function writeDockerArchive(file: string, layout: OciLayoutResult, ref?: string): Promise<void> {
+  const source = createOciLayoutSource(layout.dir, { tag: layout.tag });
+  const target = createDockerArchiveTarget(file, ref === undefined ? {} : { ref });
+  await copyAll(source, target, (await source.images())[0]!);
+  await target.close();
+}
+
+async function fileOf(file: string, name: string): Promise<Buffer> {
+  const archive = await openArchive({ file });
+  const entry = archive.files.get(name);
+  if (!entry) throw new Error(`${name} not in ${file}`);
+  const chunks: Buffer[] = [];
+  for await (const chunk of archive.read(entry)) chunks.push(chunk as Buffer);
+  await archive.close();
+  return Buffer.concat(chunks);
+}
+
+describe('docker-archive target', () => {
+  it('writes manifest.json, repositories, the config and uncompressed layers named by diff ID', async () => {
+    const file = join(work, 'save.tar');
+    await writeDockerArchive(file, image, 'example.com/team/app:v1');
+    const [entry] = JSON.parse((await fileOf(file, 'manifest.json')).toString()) as Array<{ Config: string; RepoTags: string[]; Layers: string[] }>;
+    const diffIds = image.images[0]!.layers.map((l) => l.diffId);
+    expect(entry).toEqual({
+      Config: `${image.images[0]!.config.digest.slice(7)}.json`,
+      RepoTags: ['example.com/team/app:v1'],
+      Layers: diffIds.map((d) => `${d.slice(7)}.tar`),
+    });
+    for (const [i, layer] of image.images[0]!.layers.entries()) {
+      const stored = await fileOf(file, entry!.Layers[i]!);
+      expect(sha256(stored)).toBe(layer.diffId);
+      const gz = await readFile(join(image.dir, 'blobs', 'sha256', layer.descriptor.digest.slice(7)));
+      expect(stored.equals(gunzipSync(gz))).toBe(true);
+    }
+    expect(sha256(await fileOf(file, entry!.Config))).toBe(image.images[0]!.config.digest);
+    const repositories = JSON.parse((await fileOf(file, 'repositories')).toString()) as Record<string, Record<string, string>>;
+    const topId = repositories['example.com/team/app']?.['v1'];
+    expect(topId).toMatch(/^[0-9a-f]{64}$/);
+    expect(sha256(await fileOf(file, `${topId}/layer.tar`))).toBe(diffIds.at(-1));
+    expect((await fileOf(file, `${topId}/VERSION`)).toString()).toBe('1.0');
+    expect((await readdir(work)).filter((n) => n.startsWith('.'))).toEqual([]);
+  });
+
+  it('names Docker Hub images in their familiar form, as docker save does', async () => {
+    const file = join(work, 'hub.tar');
+    await writeDockerArchive(file, image, 'docker.io/library/busybox');
+    const [entry] = JSON.parse((await fileOf(file, 'manifest.json')).toString()) as Array<{ RepoTags: string[] }>;
+    expect(entry?.RepoTags).toEqual(['busybox:latest']);
+    expect(JSON.parse((await fileOf(file, 'repositories')).toString())).toHaveProperty('busybox.latest');
+  });
+
+  it('without a reference, writes the image untagged', async () => {
+    const file = join(work, 'untagged.tar');
+    await writeDockerArchive(file, other);
+    const [entry] = JSON.parse((await fileOf(file, 'manifest.json')).toString()) as Array<{ RepoTags: string[] }>;
+    expect(entry?.RepoTags).toEqual([]);
+    expect(JSON.parse((await fileOf(file, 'repositories')).toString())).toEqual({});
+  });
+
+  it('refuses a multi-platform index with USAGE and a hint to choose a platform', async () => {
+    const source = createOciLayoutSource(multi.dir, { tag: 'm' });
+    const target = createDockerArchiveTarget(join(work, 'multi.tar'), { ref: 'multi:1' });
+    const err = await copyAll(source, target, (await source.images())[0]!).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'USAGE', hint: expect.stringContaining('--platform') });
+    expect(await readdir(work)).not.toContain('multi.tar');
+    await target.close();
+  });
+
+  it('refuses a digest reference', () => {
+    expect(() => createDockerArchiveTarget(join(work, 'x.tar'), { ref: `app@sha256:${'a'.repeat(64)}` })).toThrow(expect.objectContaining({ code: 'USAGE' }));
+  });
+
+  it('a corrupted layer is DIGEST_MISMATCH and nothing of it is kept', async () => {
+    const layer = image.images[0]!.layers[0]!.descriptor;
+    const bytes = Buffer.from(await readFile(join(image.dir, 'blobs', 'sha256', layer.digest.slice(7))));
+    bytes[bytes.length - 100] = (bytes[bytes.length - 100] as number) ^ 0x55;
+    const target = createDockerArchiveTarget(join(work, 'corrupt.tar'));
+    await expect(target.writeBlob(layer, Readable.from([bytes]), { from: 0 })).rejects.toMatchObject({ code: 'DIGEST_MISMATCH' });
+    expect(await target.hasBlob(layer)).toBe(false);
+    const layers = await readdir(join(work, '.corrupt.tar.gantry-staging', 'layers')).catch(() => []);
+    expect(layers.filter((n) => n.endsWith('.tar'))).toEqual([]);
+  });
+
+  it('damage that breaks the gzip stream early is still reported as the DIGEST_MISMATCH it is', async () => {
+    const layer = image.images[0]!.layers[1]!.descriptor;
+    const bytes = Buffer.from(await readFile(join(image.dir, 'blobs', 'sha256', layer.digest.slice(7))));
+    bytes.fill(0xff, 10, 40);
+    const target = createDockerArchiveTarget(join(work, 'early.tar'));
+    // The rest arrives late, so the decompressor meets the damage long before the digest can be known.
+    const body = Readable.from(
+      (async function* () {
+        yield bytes.subarray(0, 5000);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        yield bytes.subarray(5000);
+      })(),
+    );
+    await expect(target.writeBlob(layer, body, { from: 0 })).rejects.toMatchObject({ code: 'DIGEST_MISMATCH' });
+    expect(await target.hasBlob(layer)).toBe(false);
+  });
+
+  it('content that verifies but is broken gzip is MANIFEST_INVALID; zstd is UNSUPPORTED', async () => {
+    const target = createDockerArchiveTarget(join(work, 'bad-gzip.tar'));
+    const broken = Buffer.concat([gzipSync(Buffer.from('x'.repeat(1000))).subarray(0, 20), Buffer.from('not deflate data at all')]);
+    const desc: Descriptor = { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: sha256(broken), size: broken.length };
+    await expect(target.writeBlob(desc, Readable.from([broken]), { from: 0 })).rejects.toMatchObject({ code: 'MANIFEST_INVALID' });
+    const zstdLabel: Descriptor = { ...desc, mediaType: 'application/vnd.oci.image.layer.v1.tar+zstd' };
+    await expect(target.writeBlob(zstdLabel, Readable.from([broken]), { from: 0 })).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+    const zstdBytes = Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), Buffer.alloc(100)]);
+    const zstdContent: Descriptor = { mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: sha256(zstdBytes), size: zstdBytes.length };
+    await expect(target.writeBlob(zstdContent, Readable.from([zstdBytes]), { from: 0 })).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+  });
+
+  it('trusts the content over the label: an uncompressed layer labelled gzip is stored as it is', async () => {
+    const target = createDockerArchiveTarget(join(work, 'mislabelled.tar'));
+    const tar = Buffer.alloc(2048, 0);
+    tar.write('file.txt', 0);
+    const desc: Descriptor = { mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip', digest: sha256(tar), size: tar.length };
+    await target.writeBlob(desc, Readable.from([tar.subarray(0, 2), tar.subarray(2)]), { from: 0 });
+    expect(await target.hasBlob(desc)).toBe(true);
+    expect((await readFile(join(work, '.mislabelled.tar.gantry-staging', 'layers', `${desc.digest.slice(7)}.tar`))).equals(tar)).toBe(true);
+  });
+
+  it('keeps one image per config and moves a tag to the image committed last', async () => {
+    const file = join(work, 'two.tar');
+    const target = createDockerArchiveTarget(file, { ref: 'app:latest' });
+    for (const layout of [image, other]) {
+      const source = createOciLayoutSource(layout.dir, { tag: layout.tag });
+      await copyAll(source, target, (await source.images())[0]!);
+    }
+    await target.close();
+    const entries = JSON.parse((await fileOf(file, 'manifest.json')).toString()) as Array<{ RepoTags: string[] }>;
+    expect(entries.map((e) => e.RepoTags)).toEqual([[], ['app:latest']]);
+  });
+});
+
+describe('docker-archive source', () => {
+  it('makes a schema2 manifest of the uncompressed layers and the config, which copies into a layout', async () => {
+    const file = join(work, 'read.tar');
+    await writeDockerArchive(file, image, 'app:v1');
+    const source = createDockerArchiveSource(file, { ref: 'docker.io/library/app:v1' });
+    const [found] = await source.images();
+    expect(found?.names).toEqual(['v1']);
+    const manifest = await source.manifest(found!.root);
+    expect(manifest.kind).toBe('image');
+    const parsed = manifest.manifest as ImageManifest;
+    expect(parsed.mediaType).toBe('application/vnd.docker.distribution.manifest.v2+json');
+    expect(parsed.config).toEqual({ mediaType: 'application/vnd.docker.container.image.v1+json', size: image.images[0]!.config.size, digest: image.images[0]!.config.digest });
+    expect(parsed.layers.map((l) => [l.mediaType, l.digest])).toEqual(image.images[0]!.layers.map((l) => ['application/vnd.docker.image.rootfs.diff.tar', l.diffId]));
+    expect(Object.keys(JSON.parse(manifest.bytes.toString()) as object)).toEqual(['schemaVersion', 'mediaType', 'config', 'layers']);
+
+    const layoutDir = join(work, 'from-archive');
+    await copyAll(source, createOciLayoutTarget(layoutDir), found!);
+    await source.close();
+    const back = createOciLayoutSource(layoutDir, { tag: 'v1' });
+    expect((await back.images())[0]?.root.digest).toBe(found!.root.digest);
+  });
+
+  it('reads a gzip\'d archive the same way', async () => {
+    const file = join(work, 'read.tar');
+    const gz = join(work, 'read.tar.gz');
+    await writeFile(gz, gzipSync(await readFile(file)));
+    const plain = await createDockerArchiveSource(file).images();
+    const zipped = createDockerArchiveSource(gz);
+    expect(await zipped.images()).toEqual(plain);
+    await zipped.close();
+  });
+
+  it('selects by @N, lists every image without a reference, and names what there is when a tag is missing', async () => {
+    const file = join(work, 'two.tar');
+    expect((await createDockerArchiveSource(file).images()).map((i) => i.names)).toEqual([[], ['latest']]);
+    expect((await createDockerArchiveSource(file, { ref: '@0' }).images())[0]?.names).toEqual([]);
+    await expect(createDockerArchiveSource(file, { ref: '@5' }).images()).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(createDockerArchiveSource(file, { ref: 'app:nope' }).images()).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      hint: expect.stringContaining('app:latest'),
+    });
+  });
+
+  it('an archive without manifest.json is MANIFEST_INVALID', async () => {
+    const source = createOciLayoutSource(other.dir, { tag: 'v2' });
+    const { createOciArchiveTarget } = await import('../../../../src/transports/archive/index.js');
+    const target = createOciArchiveTarget(join(work, 'oci.tar'));
+    await copyAll(source, target, (await source.images())[0]!);
+    await target.close();
+    await expect(createDockerArchiveSource(join(work, 'oci.tar')).images()).rejects.toMatchObject({ code: 'MANIFEST_INVALID' });
+  });
+});
