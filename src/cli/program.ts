@@ -3,6 +3,11 @@ import { CommandContext, type GlobalOptions } from './context.js';
 import type { CliIo } from './io.js';
 import { VERSION } from './version.js';
 import { catalogCommand } from './commands/catalog.js';
+import { copyCommand } from './commands/copy.js';
+import { imagesCommand } from './commands/images.js';
+import { rmiCommand } from './commands/rmi.js';
+import { pullCommand } from './commands/pull.js';
+import { pushCommand } from './commands/push.js';
 import { digestCommand } from './commands/digest.js';
 import { inspectCommand } from './commands/inspect.js';
 import { loginCommand } from './commands/login.js';
@@ -16,6 +21,11 @@ import { tagsCommand } from './commands/tags.js';
 export type CommandFactory = (context: () => CommandContext) => Command;
 
 const COMMANDS: CommandFactory[] = [
+  copyCommand,
+  pullCommand,
+  pushCommand,
+  imagesCommand,
+  rmiCommand,
   refCommand,
   loginCommand,
   logoutCommand,

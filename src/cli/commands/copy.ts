@@ -1,0 +1,38 @@
+import { Command } from 'commander';
+import { parseLocation } from '../../reference/index.js';
+import type { CommandContext } from '../context.js';
+import { printOutcome, runTransfer } from '../transfer-run.js';
+import { addTransferFlags, type TransferFlags } from './transfer-options.js';
+
+export function copyCommand(context: () => CommandContext): Command {
+  const cmd = new Command('copy')
+    .alias('cp')
+    .description('copy an image between registries, OCI layouts, archives and the local store')
+    .argument('<source>', 'REF, docker://REF, oci:PATH[:TAG], ocidir://PATH[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:REF] or local:REF')
+    .argument('<destination>', 'the same forms; a registry destination without a tag keeps the source tag')
+    .option('--all-tags', 'copy every tag of a registry repository (the destination names a repository)');
+  return addTransferFlags(cmd)
+    .addHelpText(
+      'after',
+      '\nExamples:\n' +
+        '  gantry copy alpine:3.20 registry.example.com/base/alpine:3.20\n' +
+        '  gantry cp --platform linux/amd64 --platform linux/arm64 nginx:1.27 ghcr.io/org/nginx:1.27\n' +
+        '  gantry copy --all-tags ghcr.io/org/app registry.internal/org/app\n' +
+        '  gantry copy ghcr.io/org/app:1.4 oci:./app-layout:1.4\n' +
+        '  gantry copy oci-archive:app.tar:1.4 registry.internal/app:1.4\n' +
+        '  DIGEST=$(gantry copy -q app:1.4 registry.internal/app:1.4)',
+    )
+    .action(async (src: string, dst: string, opts: TransferFlags & { allTags?: boolean }) => {
+      const ctx = context();
+      const out = ctx.output(opts);
+      const outcome = await runTransfer(ctx, out, {
+        source: parseLocation(src),
+        target: parseLocation(dst),
+        verb: 'copy',
+        ...(opts.allTags ? { allTags: true } : {}),
+        ...(opts.platform ? { platforms: opts.platform } : {}),
+        ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
+      });
+      printOutcome(out, outcome);
+    });
+}

@@ -1,0 +1,62 @@
+import { Command } from 'commander';
+import { GantryError } from '../../errors/index.js';
+import { parseLocation, parseReference, referenceOrDefaultTag, type ImageLocation } from '../../reference/index.js';
+import type { CommandContext } from '../context.js';
+import { printOutcome, runTransfer } from '../transfer-run.js';
+import { addTransferFlags, type TransferFlags } from './transfer-options.js';
+
+const TAG = /^[\w][\w.-]{0,127}$/;
+
+function collectTag(value: string, previous: string[] = []): string[] {
+  if (!TAG.test(value)) throw new GantryError('USAGE', `invalid tag ${JSON.stringify(value)}`);
+  return [...previous, value];
+}
+
+export function pushCommand(context: () => CommandContext): Command {
+  const cmd = new Command('push')
+    .description("upload an image to a registry: from gantry's local store (push REF), or from a layout or archive (push LOCATION REF)")
+    .argument('<source-or-ref>', 'REF (from the local store), or a LOCATION such as oci:PATH[:TAG] or docker-archive:FILE')
+    .argument('[ref]', 'with a LOCATION: where to push it')
+    .option('-t, --tag <tag>', 'also push under this tag (repeatable)', collectTag)
+    .option('--all-tags', 'push every image of the layout or archive under its own tag');
+  return addTransferFlags(cmd)
+    .addHelpText(
+      'after',
+      '\nExamples:\n' +
+        '  gantry push registry.example.com/team/app:1.4          # from the local store\n' +
+        '  gantry push oci:./layout:1.4 registry.example.com/team/app:1.4 -t 1 -t latest\n' +
+        '  gantry push --all-tags oci:./layout registry.example.com/team/app\n' +
+        '  gantry push docker-archive:app.tar registry.example.com/team/app:1.4',
+    )
+    .action(async (first: string, second: string | undefined, opts: TransferFlags & { tag?: string[]; allTags?: boolean }) => {
+      const ctx = context();
+      const out = ctx.output(opts);
+      let source: ImageLocation;
+      let targetRef;
+      if (second === undefined) {
+        targetRef = referenceOrDefaultTag(parseReference(first));
+        source = { transport: 'local', ref: targetRef };
+      } else {
+        source = parseLocation(first);
+        targetRef = parseReference(second);
+        if (!opts.allTags) targetRef = referenceOrDefaultTag(targetRef);
+      }
+      if (opts.allTags && (targetRef.tag || targetRef.digest)) {
+        throw new GantryError('USAGE', '--all-tags pushes each image under its own tag: name a repository without a tag', {
+          hint: 'e.g. gantry push --all-tags oci:./layout registry.example.com/team/app',
+        });
+      }
+      if (opts.allTags && source.transport !== 'local' && 'tag' in source && source.tag) {
+        throw new GantryError('USAGE', '--all-tags reads every image of the layout: leave the tag out of the source');
+      }
+      const outcome = await runTransfer(ctx, out, {
+        source,
+        target: { transport: 'registry', ref: targetRef },
+        verb: 'push',
+        ...(opts.tag ? { extraTags: opts.tag } : {}),
+        ...(opts.platform ? { platforms: opts.platform } : {}),
+        ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
+      });
+      printOutcome(out, outcome);
+    });
+}

@@ -1,0 +1,85 @@
+import { GantryError } from '../errors/index.js';
+import type { Platform } from '../media/types.js';
+import { formatLocation, type ImageLocation } from '../reference/index.js';
+import { copyImages, type CopyImagesResult, type CopyRequest } from '../transfer/index.js';
+import type { CopyResult } from '../transfer/types.js';
+import type { CommandContext } from './context.js';
+import { openSource, openTarget, targetNames } from './locations.js';
+import type { Output } from './output.js';
+import { createProgressView, type ProgressVerb } from './progress.js';
+
+export interface TransferRequest {
+  source: ImageLocation;
+  target: ImageLocation;
+  verb: ProgressVerb;
+  platforms?: Platform[];
+  allTags?: boolean;
+  /** More tags for the target (push -t). */
+  extraTags?: string[];
+  concurrency?: number;
+}
+
+/** A transfer's machine result: the one image's CopyResult, or every image's with totals. */
+export type TransferOutcome = { kind: 'single'; result: CopyResult } | { kind: 'many'; result: CopyImagesResult };
+
+/**
+ * The shared body of copy, pull and push: open both ends, list the source's
+ * images, name them at the target, run the engine with progress, and close.
+ */
+export async function runTransfer(ctx: CommandContext, out: Output, request: TransferRequest): Promise<TransferOutcome> {
+  const source = await openSource(ctx, request.source, request.allTags ? { allTags: true } : {});
+  const target = await openTarget(ctx, request.target);
+  const view = createProgressView(ctx.io, out, request.verb);
+  try {
+    const images = await source.images({ signal: ctx.signal });
+    if (images.length === 0) throw new GantryError('NOT_FOUND', `${source.description} holds no images`);
+    const many = images.length > 1;
+    if (many && namesOneTag(request.target)) {
+      throw new GantryError('USAGE', `${source.description} holds ${images.length} images, but ${formatLocation(request.target)} names a single tag`, {
+        hint: 'name the target without a tag to keep each image’s own tags, or pick one image at the source (e.g. oci:DIR:TAG)',
+      });
+    }
+    const requests: CopyRequest[] = images.map((image) => ({
+      root: image.root,
+      names: [...new Set([...targetNames(request.target, image.names), ...(request.extraTags ?? [])])],
+    }));
+    const result = await copyImages(source, target, requests, {
+      signal: ctx.signal,
+      onEvent: (e) => view.onEvent(e),
+      ...(request.platforms && request.platforms.length > 0 ? { platforms: request.platforms } : {}),
+      ...(request.concurrency ? { concurrency: request.concurrency } : {}),
+    });
+    const first = result.images[0];
+    if (!many && first) {
+      view.done(first);
+      return { kind: 'single', result: first };
+    }
+    for (const image of result.images) view.done(image);
+    return { kind: 'many', result };
+  } catch (err) {
+    view.stop();
+    throw err;
+  } finally {
+    await Promise.allSettled([source.close(), target.close()]);
+  }
+}
+
+function namesOneTag(location: ImageLocation): boolean {
+  switch (location.transport) {
+    case 'registry':
+    case 'local':
+      return location.ref.tag !== undefined || location.ref.digest !== undefined;
+    case 'oci':
+    case 'oci-archive':
+      return location.tag !== undefined;
+    case 'docker-archive':
+      return location.ref !== undefined;
+  }
+}
+
+/** Print a transfer's result: --json the data, --quiet the digest(s), else nothing (progress printed the summary). */
+export function printOutcome(out: Output, outcome: TransferOutcome): void {
+  const results = outcome.kind === 'single' ? [outcome.result] : outcome.result.images;
+  if (out.json) out.printJson(outcome.result);
+  else if (out.quiet) out.lines(results.map((r) => r.digest));
+}

@@ -1,0 +1,143 @@
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildOciLayout, type OciLayoutResult } from '../helpers/oci-fixtures.js';
+import { startRegistry, type RunningRegistry } from '../helpers/registry.js';
+import { runCli } from '../helpers/run-cli.js';
+import { skopeoCopy, skopeoDigest, skopeoInspect } from '../helpers/skopeo.js';
+import { makeTempDir, removeTempDir } from '../helpers/tmp.js';
+
+// copy, pull, push, images and rmi between two real registries, OCI layouts,
+// archives and the local store, with skopeo as the independent reader.
+
+let a: RunningRegistry;
+let b: RunningRegistry;
+let work: string;
+let multi: OciLayoutResult;
+let env: NodeJS.ProcessEnv;
+
+const gantry = (...args: string[]) => runCli(['--insecure', ...args], { env });
+const json = async (command: string, ...args: string[]) => {
+  const r = await gantry(command, '--json', ...args);
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  return JSON.parse(r.stdout);
+};
+const plain = { tlsVerify: false };
+
+beforeAll(async () => {
+  work = await makeTempDir('cli-transfer');
+  [a, b] = await Promise.all([startRegistry({ mode: 'plain' }), startRegistry({ mode: 'plain', deleteEnabled: true })]);
+  env = { HOME: work, DOCKER_CONFIG: join(work, 'docker'), GANTRY_CONFIG: join(work, 'gantry.json'), GANTRY_HOME: join(work, 'gantry-home') };
+  multi = await buildOciLayout(join(work, 'multi'), {
+    tag: 'v1',
+    platforms: ['linux/amd64', 'linux/arm64/v8'],
+    layers: 3,
+    layerSize: 48 * 1024,
+    sharedLayers: 1,
+    seed: 'cli-transfer',
+    mediaTypes: 'oci',
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await Promise.all([a?.stop(), b?.stop()]);
+  await removeTempDir(work);
+});
+
+describe('push, copy and re-push against real registries', () => {
+  it('pushes a multi-platform OCI layout byte-identically (skopeo agrees on the digest)', async () => {
+    const result = await json('push', `oci:${multi.dir}:v1`, `${a.host}/team/app:v1`);
+    expect(result.digest).toBe(multi.digest);
+    expect(result.blobs.every((x: { action: string }) => x.action === 'copied')).toBe(true);
+    // The shared layer is sent once.
+    const distinct = new Set(multi.images.flatMap((i) => [...i.layers.map((l) => l.descriptor.digest), i.config.digest]));
+    expect(result.blobs).toHaveLength(distinct.size);
+    expect(await skopeoDigest(`docker://${a.host}/team/app:v1`, plain)).toBe(multi.digest);
+  });
+
+  it('re-pushing finds everything there and moves no blob', async () => {
+    const result = await json('push', `oci:${multi.dir}:v1`, `${a.host}/team/app:v1`);
+    expect(result.bytesSent).toBe(0);
+    expect(result.blobs.every((x: { action: string }) => x.action === 'skipped')).toBe(true);
+  });
+
+  it('copies within a registry by mounting every blob, and reports "mounted"', async () => {
+    const result = await json('copy', `${a.host}/team/app:v1`, `${a.host}/other/app:v1`);
+    expect(result.digest).toBe(multi.digest);
+    expect(result.bytesSent).toBe(0);
+    expect(result.blobs.every((x: { action: string; mountedFrom?: string }) => x.action === 'mounted' && x.mountedFrom === 'team/app')).toBe(true);
+  });
+
+  it('copies between registries, keeping the source tag when the destination has none', async () => {
+    const r = await gantry('copy', `${a.host}/team/app:v1`, `${b.host}/mirror/app`);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/sent in \d+ blobs/);
+    expect(await skopeoDigest(`docker://${b.host}/mirror/app:v1`, plain)).toBe(multi.digest);
+  });
+
+  it('--platform with one platform copies the single image manifest', async () => {
+    const arm = multi.images.find((i) => i.platform.architecture === 'arm64');
+    const result = await json('copy', '--platform', 'linux/arm64', `${a.host}/team/app:v1`, `${b.host}/arm/app:v1`);
+    expect(result.digest).toBe(arm?.manifest.digest);
+    const inspected = (await skopeoInspect(`docker://${b.host}/arm/app:v1`, plain)) as { Architecture: string };
+    expect(inspected.Architecture).toBe('arm64');
+  });
+
+  it('--quiet prints only the digest', async () => {
+    const r = await gantry('copy', '-q', `${a.host}/team/app:v1`, `${b.host}/quiet/app:v1`);
+    expect(r.stdout).toBe(`${multi.digest}\n`);
+  });
+});
+
+describe('local formats', () => {
+  it('pulls into an OCI layout that skopeo opens', async () => {
+    const dir = join(work, 'pulled');
+    const r = await gantry('pull', '-o', `oci:${dir}:v1`, `${a.host}/team/app:v1`);
+    expect(r.code).toBe(0);
+    expect(await skopeoDigest(`oci:${dir}:v1`)).toBe(multi.digest);
+    // No partial or temporary file is left looking like a blob.
+    const names = await readdir(join(dir, 'blobs', 'sha256'));
+    for (const name of names.filter((n) => /^[0-9a-f]{64}$/.test(n))) expect((await stat(join(dir, 'blobs', 'sha256', name))).size).toBeGreaterThan(0);
+  });
+
+  it('writes an oci-archive skopeo reads, and a docker-archive skopeo reads as docker-archive', async () => {
+    const ociTar = join(work, 'app-oci.tar');
+    expect((await gantry('copy', `${a.host}/team/app:v1`, `oci-archive:${ociTar}:v1`)).code).toBe(0);
+    expect(await skopeoDigest(`oci-archive:${ociTar}:v1`)).toBe(multi.digest);
+
+    const dockerTar = join(work, 'app-docker.tar');
+    const r = await gantry('pull', '--platform', 'linux/amd64', '-o', `docker-archive:${dockerTar}:team/app:v1`, `${a.host}/team/app:v1`);
+    expect(r.stderr).not.toMatch(/error/);
+    expect(r.code).toBe(0);
+    const inspected = (await skopeoInspect(`docker-archive:${dockerTar}`)) as { Architecture: string; Layers: string[] };
+    expect(inspected.Architecture).toBe('amd64');
+    expect(inspected.Layers).toHaveLength(3);
+  });
+
+  it('pushes what skopeo wrote as a docker-archive', async () => {
+    const tar = join(work, 'skopeo-docker.tar');
+    await skopeoCopy(`docker://${a.host}/team/app:v1`, `docker-archive:${tar}:team/app:v1`, { srcTlsVerify: false });
+    const r = await gantry('push', `docker-archive:${tar}`, `${b.host}/from-archive/app:v1`);
+    expect(r.stderr).not.toMatch(/error/);
+    expect(r.code).toBe(0);
+    const inspected = (await skopeoInspect(`docker://${b.host}/from-archive/app:v1`, plain)) as { Layers: string[] };
+    expect(inspected.Layers).toHaveLength(3);
+  });
+
+  it('pull into the local store, images, push from it, rmi', async () => {
+    expect((await gantry('pull', `${a.host}/team/app:v1`)).code).toBe(0);
+    const images = await json('images');
+    expect(images).toEqual([expect.objectContaining({ name: `${a.host}/team/app`, tag: 'v1', digest: multi.digest, platforms: ['linux/amd64', 'linux/arm64/v8'] })]);
+
+    const retagged = await gantry('push', `${a.host}/team/app:v1`);
+    expect(retagged.code).toBe(0);
+
+    const removed = await gantry('rmi', `${a.host}/team/app:v1`);
+    expect(removed.code).toBe(0);
+    expect(removed.stdout).toMatch(/Deleted: sha256:/);
+    expect(await json('images')).toEqual([]);
+    const missing = await gantry('push', `${a.host}/team/app:v1`);
+    expect(missing.code).toBe(4);
+  });
+});
