@@ -1,4 +1,5 @@
 import { GantryError } from '../errors/index.js';
+import { isIndexMediaType } from '../media/index.js';
 import type { Platform } from '../media/types.js';
 import { formatLocation, type ImageLocation } from '../reference/index.js';
 import { copyImages, type CopyImagesResult, type CopyRequest } from '../transfer/index.js';
@@ -27,8 +28,9 @@ export type TransferOutcome = { kind: 'single'; result: CopyResult } | { kind: '
  * images, name them at the target, run the engine with progress, and close.
  */
 export async function runTransfer(ctx: CommandContext, out: Output, request: TransferRequest): Promise<TransferOutcome> {
+  const targetLocation = nameDockerArchive(request.target, request.source);
   const source = await openSource(ctx, request.source, request.allTags ? { allTags: true } : {});
-  const target = await openTarget(ctx, request.target);
+  const target = await openTarget(ctx, targetLocation);
   const view = createProgressView(ctx.io, out, request.verb);
   try {
     const images = await source.images({ signal: ctx.signal });
@@ -37,6 +39,12 @@ export async function runTransfer(ctx: CommandContext, out: Output, request: Tra
     if (many && namesOneTag(request.target)) {
       throw new GantryError('USAGE', `${source.description} holds ${images.length} images, but ${formatLocation(request.target)} names a single tag`, {
         hint: 'name the target without a tag to keep each image’s own tags, or pick one image at the source (e.g. oci:DIR:TAG)',
+      });
+    }
+    if (targetLocation.transport === 'docker-archive' && images.some((i) => isIndexMediaType(i.root.mediaType)) && request.platforms?.length !== 1) {
+      // Checked before any byte moves: a docker archive holds single-platform images only.
+      throw new GantryError('USAGE', `a docker-archive holds one platform per image, and ${source.description} is a multi-platform index`, {
+        hint: 'choose one with --platform, e.g. --platform linux/amd64',
       });
     }
     const requests: CopyRequest[] = images.map((image) => ({
@@ -62,6 +70,16 @@ export async function runTransfer(ctx: CommandContext, out: Output, request: Tra
   } finally {
     await Promise.allSettled([source.close(), target.close()]);
   }
+}
+
+/** `docker load` names images from the archive: give one that has no name the source's reference, as docker save does. */
+function nameDockerArchive(target: ImageLocation, source: ImageLocation): ImageLocation {
+  if (target.transport !== 'docker-archive' || target.ref) return target;
+  if (source.transport === 'registry' || source.transport === 'local') {
+    const { digest: _digest, ...named } = source.ref;
+    return named.tag ? { ...target, ref: named } : target;
+  }
+  return target;
 }
 
 function namesOneTag(location: ImageLocation): boolean {

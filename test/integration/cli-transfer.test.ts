@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -113,6 +114,19 @@ describe('local formats', () => {
     const inspected = (await skopeoInspect(`docker-archive:${dockerTar}`)) as { Architecture: string; Layers: string[] };
     expect(inspected.Architecture).toBe('amd64');
     expect(inspected.Layers).toHaveLength(3);
+  });
+
+  it('refuses an index into a docker-archive before moving bytes, and names the archive after the source', async () => {
+    const tar = join(work, 'named.tar');
+    const refused = await gantry('pull', '-o', `docker-archive:${tar}`, `${a.host}/team/app:v1`);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/--platform/);
+    const r = await gantry('pull', '--platform', 'linux/arm64', '-o', `docker-archive:${tar}`, `${a.host}/team/app:v1`);
+    expect(r.code).toBe(0);
+    // docker load names the image from manifest.json's RepoTags.
+    const manifest = JSON.parse(execFileSync('tar', ['-xOf', tar, 'manifest.json'], { encoding: 'utf8' })) as Array<{ RepoTags: string[] }>;
+    expect(manifest[0]?.RepoTags).toEqual([`${a.host}/team/app:v1`]);
+    expect(((await skopeoInspect(`docker-archive:${tar}`)) as { Architecture: string }).Architecture).toBe('arm64');
   });
 
   it('pushes what skopeo wrote as a docker-archive', async () => {
