@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// The executable: run the compiled CLI and hand its exit code to the process.
-import { main } from '../dist/cli/main.js';
+// The executable: run the CLI (the single-file bundle the build makes) and hand
+// its exit code to the process.
+import { main } from '../dist/gantry.mjs';
 
 // `gantry tags REPO | head -1`: the reader went away, which is not an error
 // worth a stack trace; stop quietly as a pipeline expects.
