@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { CommanderError } from 'commander';
 import { ExitCode, GantryError } from '../errors/index.js';
 import { redactUrl } from '../internal/redact.js';
@@ -17,6 +18,10 @@ export interface MainOptions {
 export async function main(argv: string[], options: MainOptions = {}): Promise<number> {
   const io = options.io ?? processIo();
   const controller = new AbortController();
+  // Every request and stream in flight listens on this one signal: a copy with
+  // 8 blobs in flight legitimately holds dozens of listeners, and node's
+  // leak warning (at 10) would be printed in the middle of the user's output.
+  setMaxListeners(1024, controller.signal);
   let onSigint: (() => void) | undefined;
   if (options.signal) {
     options.signal.addEventListener('abort', () => controller.abort(options.signal?.reason), { once: true });

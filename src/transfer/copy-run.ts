@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { abortError, throwIfAborted } from '../internal/abort.js';
 import { createLimiter, type Limiter } from '../internal/limiter.js';
 import { withRetries } from './retry.js';
@@ -45,6 +46,8 @@ export function createCopyRun(options: CopyRunOptions): CopyRun {
   const stop = stopper.signal;
   // Waiting for a slot ends on the caller's abort or on the run's failure.
   const waitSignal = signal === undefined ? stop : AbortSignal.any([signal, stop]);
+  // Every blob in flight listens on these; node's leak warning would fire at 10.
+  setMaxListeners(1024, stop, waitSignal);
   const own = createLimiter({ perKey: options.concurrency });
   let failed = false;
   let firstError: unknown;

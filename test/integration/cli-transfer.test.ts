@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildOciLayout, type OciLayoutResult } from '../helpers/oci-fixtures.js';
 import { startRegistry, type RunningRegistry } from '../helpers/registry.js';
-import { runCli } from '../helpers/run-cli.js';
+import { runBin, runCli } from '../helpers/run-cli.js';
 import { skopeoCopy, skopeoDigest, skopeoInspect } from '../helpers/skopeo.js';
 import { makeTempDir, removeTempDir } from '../helpers/tmp.js';
 
@@ -83,6 +83,14 @@ describe('push, copy and re-push against real registries', () => {
     expect(result.digest).toBe(arm?.manifest.digest);
     const inspected = (await skopeoInspect(`docker://${b.host}/arm/app:v1`, plain)) as { Architecture: string };
     expect(inspected.Architecture).toBe('arm64');
+  });
+
+  it('the executable copies many blobs at once without node warnings on stderr', async () => {
+    const many = await buildOciLayout(join(work, 'many'), { tag: 'm', layers: 24, layerSize: 4 * 1024, seed: 'many', mediaTypes: 'oci' });
+    const r = await runBin(['--insecure', 'copy', `oci:${many.dir}:m`, `${a.host}/many/app:m`], { env });
+    expect(r.code).toBe(0);
+    expect(r.stderr).not.toMatch(/Warning|\(node:/);
+    expect(r.stderr).toMatch(/25 blobs/);
   });
 
   it('--quiet prints only the digest', async () => {
