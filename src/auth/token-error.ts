@@ -1,4 +1,5 @@
 import { RegistryError, type RegistryErrorEntry } from '../errors/index.js';
+import { parseJson } from '../internal/parse-json.js';
 import { redactUrl } from '../internal/redact.js';
 import type { TokenResponse } from './token-transport.js';
 
@@ -32,13 +33,7 @@ export async function readTokenError(response: TokenResponse, method: string): P
 }
 
 function decode(bytes: Uint8Array): RegistryErrorEntry[] {
-  let body: unknown;
-  try {
-    body = JSON.parse(Buffer.from(bytes).toString('utf8'));
-  } catch (err) {
-    if (err instanceof SyntaxError) return [];
-    throw err;
-  }
+  const body = parseJson(bytes).value;
   if (typeof body !== 'object' || body === null) return [];
   const fields = body as Record<string, unknown>;
   const text = (value: unknown): string | undefined =>

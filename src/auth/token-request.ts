@@ -1,5 +1,6 @@
 import type { Credential } from '../credentials/types.js';
 import { GantryError } from '../errors/index.js';
+import { parseJson } from '../internal/parse-json.js';
 import { redactUrl } from '../internal/redact.js';
 import { basicAuthorization } from './basic.js';
 import { formatScope } from './scope.js';
@@ -131,13 +132,7 @@ function postRefreshToken(options: TokenRequestOptions, realm: URL, refreshToken
 async function readToken(response: TokenResponse, options: TokenRequestOptions): Promise<IssuedToken> {
   const now = (options.now ?? Date.now)();
   const { bytes, truncated } = await response.read(TOKEN_BODY_LIMIT);
-  let body: unknown;
-  try {
-    body = truncated ? undefined : JSON.parse(Buffer.from(bytes).toString('utf8'));
-  } catch (err) {
-    if (!(err instanceof SyntaxError)) throw err;
-    body = undefined;
-  }
+  const body = truncated ? undefined : parseJson(bytes).value;
   const fields = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
   const token = pickToken(fields.token) ?? pickToken(fields.access_token);
   if (token === undefined) {

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { GantryError } from '../errors/index.js';
+import { parseJson } from '../internal/parse-json.js';
 import { decodeAuthEntry } from './auth-entry.js';
 import { findKey, keyMatchesHost, registryHost, serverAddress } from './registry-key.js';
 import type { Credential } from './types.js';
@@ -42,7 +43,8 @@ export function dockerConfigPath(location: DockerConfigLocation = {}): string {
 
 /**
  * Read docker's config.json. A missing (or empty) file is an empty config.
- * Throws GantryError CONFIG_INVALID naming the file when it is not JSON or
+ * Throws GantryError CONFIG_INVALID naming the file when it is not JSON (the
+ * message gives the line and column, never the text) or
  * its `auths`/`credsStore`/`credHelpers` have the wrong shape, and
  * CREDENTIAL_STORE_FAILED when it exists but cannot be read.
  */
@@ -67,15 +69,15 @@ export function parseDockerConfig(text: string, path: string, exists = true): Do
   const body = text.replace(/^\uFEFF/, '');
   let data: unknown = {};
   if (body.trim() !== '') {
-    try {
-      data = JSON.parse(body);
-    } catch (err) {
-      throw new GantryError('CONFIG_INVALID', `${path} is not valid JSON: ${(err as Error).message}`, {
+    const parsed = parseJson(body);
+    // Only the place is reported: the text around it may be an `auth` (base64 user:password).
+    if (!parsed.ok) {
+      throw new GantryError('CONFIG_INVALID', `${path} is not valid JSON: syntax error at ${parsed.where}`, {
         hint: `Fix the file, or move it aside to start from an empty config.`,
-        cause: err,
         details: { file: path },
       });
     }
+    data = parsed.value;
   }
   if (!isObject(data)) throw invalid(path, 'is not a JSON object');
   const auths = data.auths ?? {};

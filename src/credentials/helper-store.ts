@@ -1,4 +1,5 @@
 import { GantryError } from '../errors/index.js';
+import { parseJson } from '../internal/parse-json.js';
 import { describeOutput, helperProgram, runCredentialHelper, type HelperAction, type HelperOutput } from './helper-process.js';
 import { serverAddress } from './registry-key.js';
 import type { Credential, CredentialStore } from './types.js';
@@ -45,7 +46,7 @@ export function createHelperStore(options: HelperStoreOptions): HelperStore {
     runCredentialHelper({ helper: options.helper, action, input, env: options.env, timeoutMs: options.timeoutMs, secrets });
 
   const failed = (action: HelperAction, output: HelperOutput, secrets: readonly (string | undefined)[] = []): GantryError => {
-    const said = describeOutput(`${output.stdout} ${output.stderr}`, secrets);
+    const said = describeFailure(output, secrets);
     const status = output.exitCode === null ? 'was killed by a signal' : `exited with status ${output.exitCode}`;
     return new GantryError('CREDENTIAL_HELPER_FAILED', `${program} ${action} ${status}${said ? `: ${said}` : ''}`, {
       hint: `Check that \`${program} ${action}\` works in a terminal (is its keychain unlocked?).`,
@@ -89,31 +90,46 @@ export function createHelperStore(options: HelperStoreOptions): HelperStore {
       // docker's client sends a placeholder: the protocol wants something on stdin.
       const output = await run('list', 'unused');
       if (output.exitCode !== 0) throw failed('list', output);
-      const parsed = parseJson(output.stdout);
+      const parsed = parseJson(output.stdout).value;
       if (!isStringRecord(parsed)) throw badOutput(program, 'list');
       return parsed;
     },
   };
 }
 
+/** A `"Secret": "…"` member, complete or cut off, in a helper's printed JSON. */
+const SECRET_MEMBER = /"Secret"\s*:\s*"((?:[^"\\]|\\.)*)/gi;
+
+/**
+ * A failed helper's output, fit for the error message. docker-credential-helpers
+ * print their errors as plain text on stdout, so stdout is normally shown. But
+ * a `get` may print the protocol's JSON, credential included, and still exit
+ * non-zero: stdout that looks like JSON or names a "Secret" is left out, and
+ * any secret it held is redacted from stderr too.
+ */
+function describeFailure(output: HelperOutput, secrets: readonly (string | undefined)[]): string {
+  const stdout = output.stdout.trim();
+  if (!stdout.startsWith('{') && !/"Secret"/i.test(stdout)) return describeOutput(`${stdout} ${output.stderr}`, secrets);
+  const printed = [...stdout.matchAll(SECRET_MEMBER)].flatMap((m) => [m[1], unescapeJsonString(m[1] ?? '')]);
+  const stderr = describeOutput(output.stderr, [...secrets, ...printed]);
+  return `${stderr ? `${stderr} ` : ''}(its output on stdout is not shown: it may hold a credential)`;
+}
+
+/** `a\"b` → `a"b`; a string cut off mid-escape stays as it is. */
+function unescapeJsonString(escaped: string): string {
+  const decoded = parseJson(`"${escaped}"`).value;
+  return typeof decoded === 'string' ? decoded : escaped;
+}
+
 /** The credential in a helper's `get` output; undefined when both fields are empty. */
 function parseGetOutput(stdout: string, program: string): Credential | undefined {
-  const parsed = parseJson(stdout);
+  const parsed = parseJson(stdout).value;
   if (typeof parsed !== 'object' || parsed === null) throw badOutput(program, 'get');
   const { Username: username = '', Secret: secret = '' } = parsed as Record<string, unknown>;
   if (typeof username !== 'string' || typeof secret !== 'string') throw badOutput(program, 'get');
   if (username === '' && secret === '') return undefined;
   if (username === TOKEN_USERNAME) return { identityToken: secret };
   return { username, password: secret };
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    if (err instanceof SyntaxError) return undefined;
-    throw err;
-  }
 }
 
 function isStringRecord(value: unknown): value is Record<string, string> {

@@ -1,4 +1,5 @@
 import { GantryError, isGantryError } from '../errors/index.js';
+import { parseJson } from '../internal/parse-json.js';
 import { registryHost } from './registry-key.js';
 import type { Credential, CredentialStore } from './types.js';
 
@@ -92,12 +93,7 @@ export function createKeychainStore(options: KeychainStoreOptions = {}): Keychai
 }
 
 function parseSecret(secret: string, host: string): Credential {
-  let value: unknown;
-  try {
-    value = JSON.parse(secret);
-  } catch (err) {
-    if (!(err instanceof SyntaxError)) throw err;
-  }
+  const { value } = parseJson(secret);
   const credential: Credential = {};
   if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
     for (const field of ['username', 'password', 'identityToken', 'registryToken'] as const) {

@@ -1,7 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { GantryError } from '../errors/index.js';
 import { SUPPORTED_ALGORITHMS, nodeHashName } from './algorithms.js';
-import { quote } from './quote.js';
+import { quote } from '../internal/quote.js';
 
 /** An incremental hash producing an OCI digest string. */
 export interface Digester {

@@ -1,6 +1,6 @@
 import { GantryError } from '../errors/index.js';
 import { registeredHexLength } from './algorithms.js';
-import { quote } from './quote.js';
+import { quote } from '../internal/quote.js';
 
 /** A digest split into its parts; `value` is the whole `algorithm:encoded` string. */
 export interface Digest {

@@ -3,7 +3,7 @@ import type { Dispatcher } from 'undici';
 import { GantryError } from '../errors/index.js';
 import { redactUrl } from '../internal/redact.js';
 import { abortError, sleep, throwIfAborted } from '../internal/abort.js';
-import { failureLine, requestLine, responseLine } from './debug-log.js';
+import { failureLine, requestLine, responseLine, retryLine } from './debug-log.js';
 import { createDispatcherPool, DEFAULT_TIMEOUTS, type Timeouts } from './dispatchers.js';
 import { createInsecurePolicy, type InsecurePolicy } from './insecure-policy.js';
 import { classifyNetworkError, isNetworkFailure } from './network-error.js';
@@ -41,7 +41,8 @@ const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'x-registry-auth'];
 /**
  * The HTTP client: per-origin pools, HTTPS by default with the plain-HTTP
  * policy enforced, retries with full-jitter backoff for replayable requests
- * (connection resets and timeouts, 408, 429, 5xx, honouring Retry-After),
+ * (connection resets, 408, 429, 5xx, honouring Retry-After; a timeout at
+ * most `retry.timeoutRetries` times), each retry's wait in the debug log,
  * redirects followed by hand without leaking credentials, debug lines.
  */
 export function createHttpClient(options: HttpClientOptions): HttpClient {
@@ -86,6 +87,11 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   ): Promise<HttpResponse> => {
     const replayable = isReplayable(method, request.idempotent) && !(request.body instanceof Readable);
     const dispatcher = await pool.get(url, request.registry);
+    let timeouts = 0;
+    const waitToRetry = async (attempt: number, ms: number, why: string): Promise<void> => {
+      log?.(retryLine({ method, url, ms, why, next: attempt + 1, attempts: retry.attempts }));
+      await sleep(ms, request.signal);
+    };
     for (let attempt = 1; ; attempt++) {
       throwIfAborted(request.signal);
       checkPlainHttp(url, headers, request.registry);
@@ -108,7 +114,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         const { error, transient } = classifyNetworkError(err, { method, url });
         log?.(failureLine({ ms: now() - started, code: error.code, message: error.message }));
         if (!transient || !replayable || attempt >= retry.attempts) throw error;
-        await sleep(backoffDelay(attempt, retry), request.signal);
+        if (error.code === 'TIMEOUT' && (request.retryTimeouts === false || ++timeouts > retry.timeoutRetries)) throw error;
+        await waitToRetry(attempt, backoffDelay(attempt, retry), error.code);
         continue;
       }
       const response = createResponse({
@@ -117,6 +124,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         method,
         url: url.href,
         body: raw.body,
+        attempts: attempt,
         ...(request.signal ? { signal: request.signal } : {}),
       });
       log?.(responseLine({ method, url, status: response.status, ms: now() - started, headers: response.headers }));
@@ -124,7 +132,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       const retryAfter = parseRetryAfter(response.headers['retry-after'], now());
       if (retryAfter !== undefined && retryAfter > retry.maxRetryAfterMs) return response;
       await response.discard();
-      await sleep(retryAfter ?? backoffDelay(attempt, retry), request.signal);
+      await waitToRetry(attempt, retryAfter ?? backoffDelay(attempt, retry), `HTTP ${response.status}`);
     }
   };
 

@@ -60,3 +60,8 @@ export function responseLine(init: {
 export function failureLine(init: { ms: number; code: string; message: string }): string {
   return `http: !! ${init.code} ${Math.round(init.ms)}ms ${init.message}`;
 }
+
+/** `http: .. retrying GET https://host/v2/ in 250 ms (HTTP 503; attempt 2 of 4)` */
+export function retryLine(init: { method: string; url: URL; ms: number; why: string; next: number; attempts: number }): string {
+  return `http: .. retrying ${init.method} ${redactUrl(init.url)} in ${Math.round(init.ms)} ms (${init.why}; attempt ${init.next} of ${init.attempts})`;
+}

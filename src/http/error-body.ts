@@ -1,4 +1,5 @@
 import { RegistryError, type RegistryErrorEntry } from '../errors/index.js';
+import { parseJson } from '../internal/parse-json.js';
 import { redactUrl } from '../internal/redact.js';
 import { parseRetryAfter } from './retry-policy.js';
 import type { HttpResponse } from './types.js';
@@ -18,7 +19,8 @@ export interface ReadRegistryErrorOptions {
 /**
  * Read (at most 64 KiB of) an error response and decode the distribution
  * spec's `{"errors":[{code,message,detail}]}` into a RegistryError, with the
- * redacted URL and `Retry-After`. Bodies that are not that JSON give an error
+ * redacted URL, `Retry-After` and how many attempts the client made (the
+ * hint of a 5xx says so). Bodies that are not that JSON give an error
  * with no entries, classified by status. Never rejects for a bad body.
  */
 export async function readRegistryError(
@@ -50,19 +52,14 @@ export async function readRegistryError(
     url: redactUrl(response.url),
     entries,
     ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+    ...(response.attempts !== undefined ? { attempts: response.attempts } : {}),
     ...(cause !== undefined ? { cause } : {}),
   });
 }
 
 /** The `errors` array of a distribution error body; [] for anything else. */
 export function decodeEntries(bytes: Uint8Array): RegistryErrorEntry[] {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(bytes).toString('utf8'));
-  } catch (err) {
-    if (err instanceof SyntaxError) return [];
-    throw err;
-  }
+  const parsed = parseJson(bytes).value;
   if (typeof parsed !== 'object' || parsed === null) return [];
   const list = (parsed as { errors?: unknown }).errors;
   if (!Array.isArray(list)) return [];

@@ -12,6 +12,8 @@ export function createResponse(init: {
   method: string;
   url: string;
   body: Readable;
+  /** See HttpResponse.attempts. */
+  attempts?: number;
   /** The request's signal: an abort while the body is read surfaces as INTERRUPTED. */
   signal?: AbortSignal;
 }): HttpResponse {
@@ -29,6 +31,7 @@ export function createResponse(init: {
     status: init.status,
     headers,
     url: init.url,
+    ...(init.attempts !== undefined ? { attempts: init.attempts } : {}),
     body,
     headerValues: (name) => [...(lists.get(name.toLowerCase()) ?? [])],
     read: async (maxBytes) => {

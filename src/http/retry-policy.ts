@@ -2,6 +2,13 @@
 export interface RetryOptions {
   /** Total attempts, the first included (default 4). */
   attempts: number;
+  /**
+   * Retries after a connect or response-header timeout (default 1), within
+   * `attempts`. Each timed-out try costs a whole timeout (15 s to connect,
+   * 60 s for headers): a registry that hangs twice in a row will hang again,
+   * and four tries would take minutes to fail.
+   */
+  timeoutRetries: number;
   /** The backoff ceiling of the first retry; it doubles per retry (default 250 ms). */
   baseDelayMs: number;
   /** The largest backoff ceiling (default 8 s). */
@@ -18,6 +25,7 @@ export interface RetryOptions {
 
 export const DEFAULT_RETRY: Readonly<RetryOptions> = {
   attempts: 4,
+  timeoutRetries: 1,
   baseDelayMs: 250,
   maxDelayMs: 8_000,
   maxRetryAfterMs: 60_000,

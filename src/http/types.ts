@@ -23,6 +23,13 @@ export interface HttpRequest {
   registry?: string;
   /** Follow redirects (the default), or hand a 3xx back to the caller. */
   followRedirects?: boolean;
+  /**
+   * Retry a connect or header timeout (default true, at most
+   * `RetryOptions.timeoutRetries` times). False when the caller has a better
+   * next try than the same request: the HTTPS probe of a registry that may
+   * fall back to plain HTTP.
+   */
+  retryTimeouts?: boolean;
   /** Wait this long for the response headers instead of the client's default (a slow upload commit). */
   headersTimeoutMs?: number;
   signal?: AbortSignal;
@@ -35,6 +42,8 @@ export interface HttpResponse {
   headers: Record<string, string>;
   /** The URL that answered (after redirects). May hold secrets: redact before showing. */
   url: string;
+  /** How many times the request was sent to get this answer: more than 1 after retries (a 503 that never went away). */
+  attempts?: number;
   body: Readable;
   /** Every value of a header, unjoined (for `WWW-Authenticate` and `Link`). */
   headerValues(name: string): string[];

@@ -3,6 +3,8 @@ import { link, mkdir, open, readFile, rename, stat, unlink, utimes } from 'node:
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { errorCode } from './error-code.js';
+import { parseJson } from './parse-json.js';
 
 export interface FileLockOptions {
   /** Give up waiting for the lock after this long. Default 20 s. */
@@ -158,14 +160,8 @@ async function readLock(path: string): Promise<{ content: string; mtimeMs: numbe
 }
 
 function parseOwner(content: string): LockOwner | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(content);
-  } catch (err) {
-    // An empty or half-written file: its creator is between open and write. Judge it by mtime alone.
-    if (err instanceof SyntaxError) return undefined;
-    throw err;
-  }
+  // Not JSON: an empty or half-written file, its creator between open and write. Judge it by mtime alone.
+  const { value } = parseJson(content);
   if (typeof value !== 'object' || value === null) return undefined;
   const { pid, host, token } = value as Record<string, unknown>;
   if (typeof pid !== 'number' || typeof host !== 'string' || typeof token !== 'string') return undefined;
@@ -188,8 +184,4 @@ async function unlinkIfPresent(path: string): Promise<void> {
   } catch (err) {
     if (errorCode(err) !== 'ENOENT') throw err;
   }
-}
-
-function errorCode(err: unknown): string | undefined {
-  return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string' ? err.code : undefined;
 }

@@ -1,3 +1,4 @@
+import { isDigest } from '../digest/index.js';
 import { GantryError } from '../errors/index.js';
 import type { Descriptor, Platform } from './types.js';
 
@@ -8,25 +9,16 @@ import type { Descriptor, Platform } from './types.js';
  * spec requires of consumers.
  */
 
-// image-spec descriptor.md: algorithm-component and encoded parts of a digest.
-const DIGEST_RE = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
-// Registered algorithms have a fixed lowercase-hex encoding; others are accepted as the grammar allows.
-const HEX_LENGTH: Record<string, number> = { sha256: 64, sha512: 128 };
 // RFC 6838 section 4.2: type "/" subtype, restricted-name characters, at most 127 each.
 const MEDIA_TYPE_RE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$/;
 
 /**
- * True when `value` is a digest string the image-spec grammar accepts, with
- * the exact lowercase-hex length for sha256 and sha512.
+ * True when `value` is a digest string: the one grammar of `digest/`
+ * (`isDigest`, as `parseDigest` checks it), with the exact lowercase-hex
+ * length of every registered algorithm (sha256, sha512, blake3).
  */
 export function isValidDigest(value: unknown): value is string {
-  if (typeof value !== 'string' || !DIGEST_RE.test(value)) return false;
-  const colon = value.indexOf(':');
-  const algorithm = value.slice(0, colon);
-  const encoded = value.slice(colon + 1);
-  const length = HEX_LENGTH[algorithm];
-  if (length === undefined) return true;
-  return encoded.length === length && /^[a-f0-9]+$/.test(encoded);
+  return typeof value === 'string' && isDigest(value);
 }
 
 /** True when `value` has the `type/subtype` form RFC 6838 requires of a media type. */

@@ -1,4 +1,5 @@
 import { GantryError } from '../errors/index.js';
+import { parseJson } from '../internal/parse-json.js';
 import { checkDescriptor, checkStringMap, invalid, isJsonObject, isValidDigest, isValidMediaType } from './descriptor.js';
 import {
   DOCKER_CONFIG,
@@ -96,13 +97,9 @@ function decodeJson(bytes: Uint8Array): Record<string, unknown> {
     if (!(err instanceof TypeError)) throw err;
     throw new GantryError('MANIFEST_INVALID', 'invalid manifest: not UTF-8 text', { cause: err });
   }
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (err) {
-    if (!(err instanceof SyntaxError)) throw err;
-    throw new GantryError('MANIFEST_INVALID', 'invalid manifest: not valid JSON', { cause: err });
-  }
+  const parsed = parseJson(text);
+  if (!parsed.ok) throw new GantryError('MANIFEST_INVALID', `invalid manifest: not valid JSON (syntax error at ${parsed.where})`);
+  const doc = parsed.value;
   if (!isJsonObject(doc)) invalid('document', 'must be a JSON object');
   return doc;
 }

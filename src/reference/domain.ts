@@ -1,4 +1,4 @@
-import { quote } from '../digest/quote.js';
+import { quote } from '../internal/quote.js';
 import { parseIPv6 } from './ip-address.js';
 import type { SyntaxProblem } from './syntax-problem.js';
 

@@ -1,4 +1,4 @@
-import { quote } from '../digest/quote.js';
+import { quote } from '../internal/quote.js';
 import type { SyntaxProblem } from './syntax-problem.js';
 
 const LOWERCASE_HINT = 'Repository names are lowercase; only the registry host and the tag may contain uppercase letters.';

@@ -1,6 +1,6 @@
 import { GantryError } from '../errors/index.js';
 import { REDACTED } from '../internal/redact.js';
-import { quote } from '../digest/quote.js';
+import { quote } from '../internal/quote.js';
 
 /** Why a piece of a reference is invalid, and where. */
 export interface SyntaxProblem {

@@ -1,4 +1,4 @@
-import { quote } from '../digest/quote.js';
+import { quote } from '../internal/quote.js';
 import type { SyntaxProblem } from './syntax-problem.js';
 
 /** Docker caps tags at 128 characters (distribution/reference regexp.go). */

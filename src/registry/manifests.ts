@@ -3,6 +3,7 @@ import { digestOf, isDigest, isSupportedAlgorithm, parseDigest, verifyBytes } fr
 import { GantryError, isGantryError } from '../errors/index.js';
 import { readRegistryError } from '../http/error-body.js';
 import type { HttpResponse } from '../http/types.js';
+import { parseJson } from '../internal/parse-json.js';
 import { redactUrl } from '../internal/redact.js';
 import { baseMediaType, isSchema1, MANIFEST_ACCEPT, parseManifest } from '../media/index.js';
 import type { Manifest } from '../media/types.js';
@@ -141,13 +142,7 @@ function declaresSchema1(bytes: Uint8Array): boolean {
   const text = Buffer.from(bytes).toString('utf8');
   // Cheap test first: only a body that mentions schema version 1 is parsed here.
   if (!/"schemaVersion"\s*:\s*1\b/.test(text)) return false;
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (err) {
-    if (err instanceof SyntaxError) return false;
-    throw err;
-  }
+  const doc = parseJson(text).value;
   return typeof doc === 'object' && doc !== null && (doc as { schemaVersion?: unknown }).schemaVersion === 1;
 }
 

@@ -1,6 +1,7 @@
 import type { Scope } from '../auth/types.js';
 import { GantryError } from '../errors/index.js';
 import { readRegistryError } from '../http/error-body.js';
+import { parseJson } from '../internal/parse-json.js';
 import { redactUrl } from '../internal/redact.js';
 import type { RegistryContext } from './context.js';
 import { nextLink } from './link-header.js';
@@ -64,13 +65,9 @@ export async function* walkPages(ctx: RegistryContext, walk: PageWalk): AsyncGen
 }
 
 function decodePage(bytes: Uint8Array, field: string, url: URL): string[] {
-  let body: unknown;
-  try {
-    body = JSON.parse(Buffer.from(bytes).toString('utf8'));
-  } catch (err) {
-    if (!(err instanceof SyntaxError)) throw err;
-    throw badPage(url, 'not JSON');
-  }
+  const parsed = parseJson(bytes);
+  if (!parsed.ok) throw badPage(url, `not JSON (syntax error at ${parsed.where})`);
+  const body = parsed.value;
   if (typeof body !== 'object' || body === null) throw badPage(url, 'not a JSON object');
   const list = (body as Record<string, unknown>)[field];
   // Registries send `"tags": null` for a repository without tags.

@@ -20,7 +20,7 @@ const FALLBACK_CODES = new Set(['NETWORK', 'TLS', 'TIMEOUT']);
  * Probe `GET /v2/` once per registry and decide its base URL: HTTPS, or,
  * for registries allowed plain HTTP (marked insecure, or loopback), plain
  * HTTP when the HTTPS attempt fails to connect or to handshake, as docker
- * does. The probe is anonymous and looks up no credential (`gantry login`
+ * does (a timed-out HTTPS attempt is then not retried first). The probe is anonymous and looks up no credential (`gantry login`
  * must work while a stored credential's helper is broken). A successful probe is kept
  * for the client's life; a failed one is forgotten so a later call probes
  * again. Throws NETWORK/TLS/TIMEOUT (of the HTTPS attempt, noting the plain
@@ -29,8 +29,8 @@ const FALLBACK_CODES = new Set(['NETWORK', 'TLS', 'TIMEOUT']);
 export function createPinger(options: PingerOptions): (registry: string, signal?: AbortSignal) => Promise<PingResult> {
   const pings = new Map<string, SharedWork<PingResult>>();
 
-  const probe = (base: string, registry: string, signal: AbortSignal): Promise<HttpResponse> =>
-    options.http.request({ method: 'GET', url: `${base}/v2/`, registry, signal });
+  const probe = (base: string, registry: string, signal: AbortSignal, retryTimeouts = true): Promise<HttpResponse> =>
+    options.http.request({ method: 'GET', url: `${base}/v2/`, registry, signal, retryTimeouts });
 
   const reach = async (registry: string, signal: AbortSignal): Promise<{ base: string; response: HttpResponse }> => {
     const host = registryEndpoint(registry);
@@ -40,10 +40,12 @@ export function createPinger(options: PingerOptions): (registry: string, signal?
       const base = normalizeBase(override);
       return { base, response: await probe(base, registry, signal) };
     }
+    const mayFallBack = options.http.policy.allowsPlainHttp(registry);
     try {
-      return { base: secure, response: await probe(secure, registry, signal) };
+      // A timeout is not retried when plain HTTP may answer: trying it is quicker than waiting out HTTPS again.
+      return { base: secure, response: await probe(secure, registry, signal, !mayFallBack) };
     } catch (err) {
-      if (!options.http.policy.allowsPlainHttp(registry) || !isGantryError(err) || !FALLBACK_CODES.has(err.code)) throw err;
+      if (!mayFallBack || !isGantryError(err) || !FALLBACK_CODES.has(err.code)) throw err;
       options.log?.(`ping: ${secure} failed (${err.code}); ${registry} may use plain HTTP, trying http://${host}`);
       return { base: `http://${host}`, response: await probePlain(`http://${host}`, err) };
     }
@@ -68,11 +70,12 @@ export function createPinger(options: PingerOptions): (registry: string, signal?
   const run = async (registry: string, signal: AbortSignal): Promise<PingResult> => {
     const { base, response } = await reach(registry, signal);
     if (response.status !== 200 && response.status !== 401) throw await readRegistryError(response, 'GET');
-    const challenges = response.status === 401 ? parseWwwAuthenticate(response.headerValues('www-authenticate')) : [];
+    const status = response.status;
+    const challenges = status === 401 ? parseWwwAuthenticate(response.headerValues('www-authenticate')) : [];
     await response.discard();
-    const schemes = challenges.map((c) => c.scheme).join(', ') || 'none';
+    const schemes = challenges.map((c) => c.scheme).join(', ') || (status === 401 ? 'required, no challenge' : 'none');
     options.log?.(`ping: ${registry} at ${redactUrl(base)}, auth: ${schemes}`);
-    return { registry, baseUrl: base, challenges };
+    return { registry, baseUrl: base, status, challenges };
   };
 
   return (registry, signal) => {

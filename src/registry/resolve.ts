@@ -1,4 +1,5 @@
 import { GantryError } from '../errors/index.js';
+import { parseJson } from '../internal/parse-json.js';
 import { DOCKER_CONFIG, OCI_CONFIG, formatPlatform, platformMatches, selectManifest } from '../media/index.js';
 import type { ImageConfig, Manifest, Platform } from '../media/types.js';
 import type { Reference } from '../reference/types.js';
@@ -41,12 +42,9 @@ async function requireImagePlatform(client: RegistryClient, ref: Reference, imag
   // Artifacts have no image config and so no platform to compare.
   if (config.mediaType !== OCI_CONFIG && config.mediaType !== DOCKER_CONFIG) return;
   const bytes = await client.getBlobBytes(ref, config.digest, { maxBytes: CONFIG_MAX_BYTES, ...(signal ? { signal } : {}) });
-  let parsed: ImageConfig;
-  try {
-    parsed = JSON.parse(Buffer.from(bytes).toString('utf8')) as ImageConfig;
-  } catch (err) {
-    throw new GantryError('MANIFEST_INVALID', `the image config ${config.digest} is not valid JSON`, { cause: err });
-  }
+  const json = parseJson(bytes);
+  if (!json.ok) throw new GantryError('MANIFEST_INVALID', `the image config ${config.digest} is not valid JSON (syntax error at ${json.where})`);
+  const parsed = (json.value ?? {}) as ImageConfig;
   if (!parsed.os || !parsed.architecture) return;
   const have: Platform = { os: parsed.os, architecture: parsed.architecture, ...(parsed.variant ? { variant: parsed.variant } : {}) };
   if (!platformMatches(want, have)) {

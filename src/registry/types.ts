@@ -18,6 +18,13 @@ export interface PingResult {
   registry: string;
   /** `https://registry-1.docker.io` or `http://localhost:5000` */
   baseUrl: string;
+  /**
+   * How `/v2/` answered anonymously: 200 (no authentication asked) or 401.
+   * A 401 may come with no usable challenge (no or unparseable
+   * `WWW-Authenticate`): `challenges` is then empty too, and only `status`
+   * tells it from an open registry.
+   */
+  status: 200 | 401;
   /** The parsed challenges of a 401, empty when `/v2/` answered 200. */
   challenges: import('../auth/types.js').Challenge[];
 }

@@ -11,11 +11,16 @@ import type { RequestOptions } from './types.js';
  * Check a credential as `docker login` does, without storing or caching it:
  * ping; for Basic, GET `/v2/` with it; for Bearer, request a token with it
  * (`account=<username>`, no scope unless the challenge names one), then GET
- * `/v2/` with that token. A registry token is tried on `/v2/` directly. A
- * registry that asks for no authentication accepts any credential.
+ * `/v2/` with that token. A registry token is tried on `/v2/` directly. Only
+ * a registry whose `/v2/` answers 200 anonymously accepts any credential
+ * unchecked. One that answers 401 without a usable challenge (no or
+ * unparseable `WWW-Authenticate`) gets the username and password as Basic on
+ * `/v2/`, which must then answer 200: docker's login fails there too unless
+ * its authenticated retry succeeds.
  *
  * @throws GantryError AUTH_FAILED when the registry or its token service
- *   rejects the credential; USAGE for an empty credential; UNSUPPORTED for
+ *   rejects the credential, or when a registry without a challenge is given
+ *   only a token; USAGE for an empty credential; UNSUPPORTED for
  *   an authentication scheme gantry does not speak; INSECURE_CREDENTIALS,
  *   NETWORK, TLS, RegistryError as the requests do.
  */
@@ -31,12 +36,14 @@ export async function verifyCredential(
   }
   const signal = options.signal;
   const ping = await ctx.ping(registry, signal);
-  if (ping.challenges.length === 0) {
+  if (ping.status === 200) {
     ctx.log?.(`login: ${registry} asks for no authentication; nothing to verify`);
     return;
   }
   const bearer = ping.challenges.find((c) => c.scheme === 'bearer' && c.params.realm);
   const basic = ping.challenges.find((c) => c.scheme === 'basic');
+  const unchallenged = ping.challenges.length === 0;
+  if (unchallenged) ctx.log?.(`login: ${registry} answers 401 without a challenge; trying the credential on /v2/`);
   let authorization: string;
   if (credential.registryToken) {
     authorization = `Bearer ${credential.registryToken}`;
@@ -51,10 +58,14 @@ export async function verifyCredential(
       ...(signal ? { signal } : {}),
     });
     authorization = `Bearer ${token.token}`;
-  } else if (basic && credential.username && credential.password) {
+  } else if ((basic || unchallenged) && credential.username && credential.password) {
     authorization = basicAuthorization(credential.username, credential.password);
   } else if (basic) {
     throw new GantryError('AUTH_FAILED', `${registry} takes a username and password, not a token`, {
+      hint: "Log in with the registry's username and password.",
+    });
+  } else if (unchallenged) {
+    throw new GantryError('AUTH_FAILED', `${registry} asks for authentication without saying how (no WWW-Authenticate), so a token cannot be checked`, {
       hint: "Log in with the registry's username and password.",
     });
   } else {

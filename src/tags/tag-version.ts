@@ -5,7 +5,10 @@ export interface TagVersionOptions {
   /**
    * Only tags that are valid semver (`1.2.3`, `1.0.0-rc.1`, optionally with a
    * leading `v`) count, with semver's own meaning: `3.22.1-alpine` is then a
-   * prerelease. When false, `1`, `1.2` and `v1.2` count as `1.0.0`, `1.2.0`.
+   * prerelease. When false, `1`, `1.2` and `v1.2` count as `1.0.0`, `1.2.0`,
+   * but a lone number of 6 or more digits (`20240101`, a CI build number)
+   * does not count: it is a date or a build, and as version 20240101.0.0 it
+   * would outrank every release.
    */
   strict?: boolean;
   /**
@@ -28,6 +31,8 @@ export interface TagVersion {
 const TAG_RE = /^[\w][\w.-]{0,127}$/;
 // Up to three numeric components; 15 digits keep each a safe integer for semver.
 const LOOSE_RE = /^[vV]?(\d{1,15})(?:\.(\d{1,15}))?(?:\.(\d{1,15}))?(?:-([\w.-]+))?$/;
+// A lone number this long is a date (YYYYMMDD, YYMMDD) or a build number, not a major version.
+const MIN_BUILD_NUMBER_DIGITS = 6;
 // What follows the version is a prerelease when it starts with one of the
 // words projects use for them (rc1, rc.1, beta-2, alpha, dev, m3, ea, ...);
 // anything else (alpine, bookworm-slim, r0) is a variant suffix. A suffix may
@@ -37,7 +42,8 @@ const PRERELEASE_RE =
 
 /**
  * The version a tag names, or null for tags that name none (`latest`,
- * `edge`, `sha-abc`), that are not valid Docker tags, or that are suffixed
+ * `edge`, `sha-abc`, and when not strict a date or build number such as
+ * `20240101`), that are not valid Docker tags, or that are suffixed
  * when suffixed tags are not counted. Never throws.
  */
 export function semverOf(tag: string, options: TagVersionOptions = {}): TagVersion | null {
@@ -49,7 +55,8 @@ export function semverOf(tag: string, options: TagVersionOptions = {}): TagVersi
   }
   const m = LOOSE_RE.exec(tag);
   if (m === null) return null;
-  const [, major = '0', minor = '0', patch = '0', rest] = m;
+  const [, major = '0', minor, patch = '0', rest] = m;
+  if (minor === undefined && major.length >= MIN_BUILD_NUMBER_DIGITS) return null;
   let prerelease: string | undefined;
   let suffix: string | undefined;
   if (rest !== undefined) {
@@ -58,7 +65,7 @@ export function semverOf(tag: string, options: TagVersionOptions = {}): TagVersi
     else suffix = rest;
   }
   if (suffix !== undefined && !options.includeSuffixed) return null;
-  const core = `${Number(major)}.${Number(minor)}.${Number(patch)}`;
+  const core = `${Number(major)}.${Number(minor ?? '0')}.${Number(patch)}`;
   const version = semver.parse(prerelease === undefined ? core : `${core}-${prerelease}`);
   if (version === null) return null;
   return suffix === undefined ? { tag, version } : { tag, version, suffix };

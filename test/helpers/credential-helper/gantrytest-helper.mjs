@@ -13,6 +13,8 @@
 //   garbage          print something that is not JSON and exit 0
 //   flood            print 2 MiB on stdout
 //   stderr-notfound  report "not found" on stderr instead of stdout
+//   leak             print a stored credential as the protocol's JSON, a
+//                    warning on stderr, and exit 1 (a half-broken `get`)
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 
 const NOT_FOUND = 'credentials not found in native keychain';
@@ -53,6 +55,13 @@ switch (mode) {
     process.stdout.write('<html>not json</html>\n');
     process.exit(0);
     break;
+  case 'leak': {
+    const entry = load()[name]?.[input.trim()] ?? { Username: 'nobody', Secret: 'none' };
+    process.stdout.write(JSON.stringify({ ServerURL: input.trim(), Username: entry.Username, Secret: entry.Secret }));
+    process.stderr.write(`warning: keychain is sulking (${entry.Secret})\n`);
+    process.exit(1);
+    break;
+  }
   case 'flood':
     process.stdout.write('x'.repeat(2 * 1024 * 1024), () => process.exit(0));
     break;

@@ -84,6 +84,22 @@ describe('loadDockerConfig', () => {
     expect((err as Error).message).toContain(join(dir, 'config.json'));
   });
 
+  it('says where the JSON breaks without quoting the text, which may be a password', async () => {
+    const secret = b64('alice:supersecretpassword').replace(/=+$/, '');
+    const err = await loadError(`{"auths":{"ghcr.io":{"auth":${secret}}}}`);
+    expect(isGantryError(err, 'CONFIG_INVALID')).toBe(true);
+    const message = (err as Error).message;
+    expect(message).toContain('line 1, column 29');
+    expect(message).not.toContain(secret.slice(0, 6));
+    // --debug prints the cause chain: V8's SyntaxError quotes the text, so it is not kept.
+    expect(String((err as Error).cause ?? '')).not.toContain(secret.slice(0, 6));
+  });
+
+  it('counts lines and columns in a multi-line config', async () => {
+    const err = await loadError('{\n  "auths": {\n    "ghcr.io": {"auth": "x",}\n  }\n}');
+    expect((err as Error).message).toContain('line 3, column 29');
+  });
+
   it.each([
     ['a top-level array', '[]'],
     ['auths that is not an object', '{"auths": []}'],

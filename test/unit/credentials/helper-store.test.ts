@@ -100,6 +100,22 @@ describe('a docker-credential-* helper as a store', () => {
     expect(err.message).not.toContain('hunter2-secret');
   });
 
+  it('never shows what a failing get printed as the protocol JSON, nor that secret on stderr', async () => {
+    await sandbox.seed('gantrytest', 'ghcr.io', 'bob', 'TOPSECRET-123');
+    const err = await failure(helperStore({ ...sandbox.env, GANTRYTEST_MODE: 'leak' }).get('ghcr.io'));
+    expect(err.code).toBe('CREDENTIAL_HELPER_FAILED');
+    expect(err.message).toContain('exited with status 1');
+    expect(err.message).toContain('keychain is sulking');
+    expect(err.message).not.toContain('TOPSECRET');
+    expect(err.message).not.toContain('bob');
+  });
+
+  it("keeps a failing get's plain-text error on stdout, where docker's helpers print it", async () => {
+    const err = await failure(helperStore({ ...sandbox.env, GANTRYTEST_STORE: undefined }).get('ghcr.io'));
+    expect(err.code).toBe('CREDENTIAL_HELPER_FAILED');
+    expect(err.message).toContain('GANTRYTEST_STORE is not set');
+  });
+
   it('kills a helper that hangs and fails after the timeout', async () => {
     const started = Date.now();
     const err = await failure(helperStore({ ...sandbox.env, GANTRYTEST_MODE: 'hang' }, 500).get('ghcr.io'));

@@ -50,6 +50,41 @@ describe('RegistryError', () => {
     expect(make(401, ['UNAUTHORIZED']).retryable).toBe(false);
   });
 
+  it.each([
+    ['BLOB_UNKNOWN', 404, ['BLOB_UNKNOWN'], /blob/],
+    ['MANIFEST_INVALID', 400, ['MANIFEST_INVALID'], /manifest/],
+    ['MANIFEST_INVALID', 400, ['DIGEST_INVALID'], /digest/],
+    ['NOT_FOUND', 404, [], /repository name/],
+    ['REGISTRY_ERROR', 503, [], /try again later/],
+    ['REGISTRY_ERROR', 400, ['SIZE_INVALID'], /--debug/],
+  ])('gives %s (HTTP %i %j) a hint', (code, status, codes, hint) => {
+    const err = make(status, codes);
+    expect(err.code).toBe(code);
+    expect(err.hint).toMatch(hint);
+  });
+
+  it('says how often a failing registry was tried', () => {
+    const err = new RegistryError({ status: 503, method: 'HEAD', url: 'u', entries: [], attempts: 4 });
+    expect(err.hint).toContain('4 times');
+    expect(make(502, []).hint).not.toMatch(/times/);
+  });
+
+  it.each([
+    [3_600_000, 'retry after 1h'],
+    [5_400_000, 'retry after 1h 30m'],
+    [90_000, 'retry after 1m 30s'],
+    [1_500, 'retry after 2s'],
+    [0, 'retry now'],
+  ])('tells when to retry a rate limit with Retry-After of %i ms', (retryAfterMs, expected) => {
+    const err = new RegistryError({ status: 429, method: 'GET', url: 'u', entries: [{ code: 'TOOMANYREQUESTS' }], retryAfterMs });
+    expect(err.code).toBe('RATE_LIMITED');
+    expect(err.hint).toContain(expected);
+  });
+
+  it('gives a rate limit without Retry-After the general advice', () => {
+    expect(make(429, []).hint).toMatch(/^The registry is rate limiting you: wait, /);
+  });
+
   it('keeps the message on one line', () => {
     const err = new RegistryError({ status: 500, method: 'GET', url: 'u', entries: [{ code: 'X', message: 'a\nb' }] });
     expect(err.message).not.toMatch(/\n/);

@@ -1,7 +1,8 @@
+import { createServer } from 'node:http';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { RegistryError } from '../../../src/errors/index.js';
-import { decodeEntries, readRegistryError } from '../../../src/http/index.js';
+import { createHttpClient, decodeEntries, readRegistryError } from '../../../src/http/index.js';
 import { createResponse } from '../../../src/http/response.js';
 
 function response(status: number, body: string, headers: Record<string, string> = {}, url = 'https://r.example/v2/app/manifests/x?token=abc') {
@@ -35,6 +36,28 @@ describe('readRegistryError', () => {
     const err = await readRegistryError(response(502, '<html>Bad Gateway</html>'), 'GET');
     expect(err.code).toBe('REGISTRY_ERROR');
     expect(err.entries).toEqual([]);
+  });
+
+  it("says in the hint how many times the client tried a failing registry, and when a rate limit ends", async () => {
+    const server = createServer((req, res) => {
+      if (req.url === '/limited') res.writeHead(429, { 'retry-after': '3600' }).end();
+      else res.writeHead(503).end();
+    });
+    await new Promise<void>((resolve) => server.listen({ host: '127.0.0.1', port: 0 }, resolve));
+    const address = server.address();
+    if (address === null || typeof address === 'string') throw new Error('no address');
+    const http = createHttpClient({ userAgent: 'test', retry: { baseDelayMs: 1, maxDelayMs: 2 } });
+    try {
+      const failing = await http.request({ method: 'HEAD', url: `http://127.0.0.1:${address.port}/v2/x/manifests/1` });
+      const err = await readRegistryError(failing, 'HEAD');
+      expect(err.code).toBe('REGISTRY_ERROR');
+      expect(err.hint).toContain('4 times in a row');
+      const limited = await http.request({ method: 'GET', url: `http://127.0.0.1:${address.port}/limited` });
+      expect((await readRegistryError(limited, 'GET')).hint).toContain('retry after 1h');
+    } finally {
+      await http.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   it('reads no more than 64 KiB of an error body', async () => {

@@ -1,4 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { isDigest } from '../../../src/digest/index.js';
 import { isGantryError } from '../../../src/errors/index.js';
 import { checkDescriptor, isValidDigest, isValidMediaType } from '../../../src/media/descriptor.js';
 
@@ -19,6 +21,7 @@ describe('isValidDigest', () => {
     ['sha256 too short', `sha256:${'a'.repeat(63)}`],
     ['sha256 too long', `sha256:${'a'.repeat(65)}`],
     ['sha512 with sha256 length', `sha512:${'a'.repeat(64)}`],
+    ['blake3 not of its registered 64 hex', 'blake3:abc'],
     ['no algorithm', `:${'a'.repeat(64)}`],
     ['no colon', 'a'.repeat(64)],
     ['upper-case algorithm', `SHA256:${'a'.repeat(64)}`],
@@ -27,6 +30,24 @@ describe('isValidDigest', () => {
     ['not a string', 42],
   ])('rejects %s', (_label, d) => {
     expect(isValidDigest(d)).toBe(false);
+  });
+
+  it('agrees with parseDigest, the one digest grammar', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc
+            .tuple(fc.constantFrom('sha256', 'sha512', 'blake3', 'sha384', 'x+y', 'Sha256', ''), fc.string({ unit: fc.constantFrom(...'0af9AF=_-.:'.split('')) }))
+            .map(([algorithm, encoded]) => `${algorithm}:${encoded}`),
+          fc.constantFrom('sha256', 'sha512', 'blake3').map((algorithm) => `${algorithm}:${'a'.repeat(algorithm === 'sha512' ? 128 : 64)}`),
+        ),
+        (d) => {
+          expect(isValidDigest(d)).toBe(isDigest(d));
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 });
 

@@ -1,3 +1,4 @@
+import { http, HttpResponse } from 'msw';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Credential } from '../../../src/credentials/types.js';
 import { GantryError } from '../../../src/errors/index.js';
@@ -211,6 +212,29 @@ describe('verifyCredential', () => {
     registry.use(...registryHandlers({ origin: registry.origin, auth: { scheme: 'none' }, repositories: {} }));
     const { client: c } = client(undefined);
     await expect(c.verifyCredential(REGISTRY, { username: 'x', password: 'y' })).resolves.toBeUndefined();
+  });
+
+  it('tries Basic on /v2/ when the registry answers 401 without a usable challenge, and saves nothing it refused', async () => {
+    const alice = `Basic ${Buffer.from('alice:alice-pw').toString('base64')}`;
+    // No WWW-Authenticate at all: a misconfigured registry (or a proxy in front of it).
+    registry.use(
+      http.get(`${registry.origin}/v2/`, ({ request }) =>
+        request.headers.get('authorization') === alice
+          ? HttpResponse.json({})
+          : HttpResponse.json({ errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] }, { status: 401 }),
+      ),
+    );
+    const { client: c } = client(undefined);
+    const err = await rejection(c.verifyCredential(REGISTRY, { username: 'alice', password: 'wrong' }));
+    expect(err.code).toBe('AUTH_FAILED');
+    await expect(c.verifyCredential(REGISTRY, { username: 'alice', password: 'alice-pw' })).resolves.toBeUndefined();
+    expect(registry.requests.filter((r) => r.headers.authorization === alice)).toHaveLength(1);
+  });
+
+  it('refuses to check a token against a registry that answers 401 without a challenge', async () => {
+    registry.use(http.get(`${registry.origin}/v2/`, () => new HttpResponse(null, { status: 401 })));
+    const { client: c } = client(undefined);
+    expect((await rejection(c.verifyCredential(REGISTRY, { identityToken: 'refresh-1' }))).code).toBe('AUTH_FAILED');
   });
 
   it('refuses an empty credential as a usage error', async () => {

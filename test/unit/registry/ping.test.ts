@@ -26,7 +26,7 @@ describe('ping', () => {
     server.use(http.get(`${server.origin}/v2/`, () => HttpResponse.json({})));
     const lines: string[] = [];
     const result = await client({ log: (l) => lines.push(l) }).ping(server.host);
-    expect(result).toEqual({ registry: server.host, baseUrl: `http://${server.host}`, challenges: [] });
+    expect(result).toEqual({ registry: server.host, baseUrl: `http://${server.host}`, status: 200, challenges: [] });
     expect(lines.some((l) => l.includes(`https://${server.host} failed (TLS)`))).toBe(true);
   });
 
@@ -49,6 +49,12 @@ describe('ping', () => {
     );
     const result = await client({ endpoint: () => server.origin }).ping('r.example');
     expect(result.challenges).toEqual([{ scheme: 'bearer', params: { realm: `${server.origin}/token`, service: 'svc' } }]);
+  });
+
+  it('tells a 401 without a challenge from an open registry by its status', async () => {
+    server.use(http.get(`${server.origin}/v2/`, () => HttpResponse.json({ errors: [{ code: 'UNAUTHORIZED' }] }, { status: 401 })));
+    const result = await client({ endpoint: () => server.origin }).ping('r.example');
+    expect(result).toMatchObject({ status: 401, challenges: [] });
   });
 
   it('does not fall back to plain HTTP for a registry that must use HTTPS', async () => {

@@ -32,8 +32,9 @@ describe('sortTags', () => {
     ]);
   });
 
-  it('sorts an alpine-like set with 20240923 as a version and 3.21.0_rc1 as a name', () => {
+  it('sorts an alpine-like set with the date tag 20240923 and 3.21.0_rc1 as names', () => {
     expect(sortTags(ALPINE)).toEqual(['3', '3.19', '3.19.1', '3.20', '3.20.0', '3.20.1', '3.20.3', '3.21', '3.21.0', '20240923', '3.21.0_rc1', 'edge', 'latest']);
+    expect(sortTags(['20240923', '1.0', '0rc'])).toEqual(['1.0', '0rc', '20240923']);
   });
 
   it('in strict mode only full semver counts as a version', () => {
@@ -133,9 +134,11 @@ describe('latestTag', () => {
     expect(latestTag(['1.2', 'v1.2.0'])).toBe('v1.2.0');
   });
 
-  it('lets a date tag outrank versions, as semver reads it (narrow with a range)', () => {
-    expect(latestTag(ALPINE)).toBe('20240923');
-    expect(latestTag(ALPINE, { range: '<1000' })).toBe('3.21.0');
+  it('never picks a date or build-number tag as the latest version', () => {
+    expect(latestTag(ALPINE)).toBe('3.21.0');
+    expect(latestTag(['1.2', 'v1.2.3', '20240101', '4815162342'])).toBe('v1.2.3');
+    expect(latestTag(['1.2', 'v1.2.3', '20240101'], { strict: true })).toBe('v1.2.3');
+    expect(latestTag(['20-alpine', '20240101-alpine'], { includeSuffixed: true })).toBe('20-alpine');
   });
 
   it('gives the same answer whatever the input order', () => {

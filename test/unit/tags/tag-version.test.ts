@@ -33,6 +33,22 @@ describe('semverOf, non-strict (the default)', () => {
     },
   );
 
+  it.each(['20240101', '20240923', 'v20240101', '123456', '4815162342', '20240101-alpine', '20240101-rc1'])(
+    '%j, a date or build number (one number of 6 or more digits), names no version',
+    (tag) => {
+      expect(semverOf(tag)).toBeNull();
+      expect(semverOf(tag, { includeSuffixed: true })).toBeNull();
+    },
+  );
+
+  it.each([
+    ['99999', '99999.0.0'],
+    ['2024.06', '2024.6.0'],
+    ['20240101.1', '20240101.1.0'],
+  ])('still reads %s, which has fewer digits or more than one number, as %s', (tag, expected) => {
+    expect(summary(tag)).toBe(expected);
+  });
+
   it.each(['3.22-alpine', '20-bookworm-slim', '1.25.3-alpine3.19', '1.2.3-r0'])('leaves suffixed %s out unless asked', (tag) => {
     expect(semverOf(tag)).toBeNull();
   });
