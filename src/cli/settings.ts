@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { GantryError } from '../errors/index.js';
 import { writeFileAtomic } from '../internal/atomic-file.js';
+import { parseJson } from '../internal/parse-json.js';
 
 /** gantry's own configuration file (`$GANTRY_CONFIG`, else `$XDG_CONFIG_HOME/gantry/config.json`). */
 export interface Settings {
@@ -37,12 +38,10 @@ export async function loadSettings(env: NodeJS.ProcessEnv): Promise<Settings> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { insecureRegistries: [], credentialsStore: 'auto', registryEndpoints: {}, path };
     throw new GantryError('CONFIG_INVALID', `cannot read ${path}: ${(err as Error).message}`, { cause: err });
   }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    throw new GantryError('CONFIG_INVALID', `${path} is not valid JSON: ${(err as Error).message}`, { cause: err });
-  }
+  // parseJson reports only where the syntax breaks: V8's own message quotes the surrounding text.
+  const parsed = parseJson(text);
+  if (!parsed.ok) throw new GantryError('CONFIG_INVALID', `${path} is not valid JSON: syntax error at ${parsed.where}`);
+  const raw: unknown = parsed.value;
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new GantryError('CONFIG_INVALID', `${path} must hold a JSON object`);
   }
