@@ -2,9 +2,10 @@
  * Redaction of secrets from anything that may be printed or logged. Every URL
  * that ends up in an error message or a debug line goes through `redactUrl`.
  */
-// Signed object-storage and CDN URLs (S3, GCS, Azure, CloudFront, Docker Hub's `verify=`) carry their secret in the query.
+// Signed object-storage and CDN URLs (S3, GCS, Azure, CloudFront, Docker Hub's `verify=`) carry their secret in the
+// query; so does distribution's upload `_state`, which is a capability for the upload session.
 const SECRET_QUERY_KEYS =
-  /^(token|access_token|refresh_token|password|secret|signature|x-amz-signature|x-amz-security-token|x-amz-credential|sig|sv|se|sp|key|code|x-goog-signature|x-goog-credential|verify|policy|key-pair-id|expires|googleaccessid|x-ms-signature)$/i;
+  /^(token|access_token|refresh_token|password|secret|signature|x-amz-signature|x-amz-security-token|x-amz-credential|sig|sv|se|sp|key|code|x-goog-signature|x-goog-credential|verify|policy|key-pair-id|expires|googleaccessid|x-ms-signature|_state)$/i;
 
 export const REDACTED = '[REDACTED]';
 
