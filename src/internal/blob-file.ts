@@ -149,8 +149,8 @@ const STAGING_LOCK_TIMEOUT_MS = 60 * 60 * 1000;
  */
 export async function writeStagedFile(options: WriteStagedFileOptions): Promise<void> {
   throwIfAborted(options.signal);
-  await mkdir(dirname(options.partialPath), { recursive: true });
-  await mkdir(dirname(options.finalPath), { recursive: true });
+  await ensureDirectory(dirname(options.partialPath));
+  await ensureDirectory(dirname(options.finalPath));
   try {
     await withFileLock(options.partialPath, () => stageAndPublish(options), {
       timeoutMs: STAGING_LOCK_TIMEOUT_MS,
@@ -194,7 +194,53 @@ async function stageAndPublish(options: WriteStagedFileOptions): Promise<void> {
     throw err;
   }
   await rename(partialPath, finalPath);
-  await syncDirectory(dirname(finalPath));
+  await syncDirectoryCoalesced(dirname(finalPath));
+}
+
+/**
+ * Directories this process already made: a pull writes hundreds of blobs into
+ * the same two, and each recursive mkdir is a thread-pool round trip.
+ */
+const madeDirectories = new Set<string>();
+
+async function ensureDirectory(dir: string): Promise<void> {
+  if (madeDirectories.has(dir)) return;
+  await mkdir(dir, { recursive: true });
+  madeDirectories.add(dir);
+}
+
+/**
+ * Group commit for directory fsyncs: renames that land while a sync of the
+ * same directory runs share the one sync that starts after it, so N blobs
+ * in flight cost a handful of fsyncs rather than N, and each rename is still
+ * durable before its write resolves.
+ */
+const directorySyncs = new Map<string, { running: Promise<void>; next: Promise<void> | undefined }>();
+
+function syncDirectoryCoalesced(dir: string): Promise<void> {
+  const state = directorySyncs.get(dir);
+  if (!state) {
+    const running = syncDirectory(dir).finally(() => {
+      const current = directorySyncs.get(dir);
+      if (current?.running === running && current.next === undefined) directorySyncs.delete(dir);
+    });
+    directorySyncs.set(dir, { running, next: undefined });
+    return running;
+  }
+  if (!state.next) {
+    const next = state.running
+      .catch(() => undefined)
+      .then(() => {
+        // This sync covers every rename that arrived while the previous one ran.
+        const running = syncDirectory(dir);
+        directorySyncs.set(dir, { running, next: undefined });
+        return running.finally(() => {
+          if (directorySyncs.get(dir)?.running === running) directorySyncs.delete(dir);
+        });
+      });
+    state.next = next;
+  }
+  return state.next;
 }
 
 async function hashPrefix(path: string, length: number, hash: IncrementalHash, signal: AbortSignal | undefined): Promise<void> {
