@@ -4,6 +4,7 @@ import type { CliIo } from './io.js';
 import { VERSION } from './version.js';
 import { catalogCommand } from './commands/catalog.js';
 import { copyCommand } from './commands/copy.js';
+import { demoCommand } from './commands/demo.js';
 import { imagesCommand } from './commands/images.js';
 import { rmiCommand } from './commands/rmi.js';
 import { pullCommand } from './commands/pull.js';
@@ -16,6 +17,9 @@ import { manifestCommand } from './commands/manifest.js';
 import { ratelimitCommand } from './commands/ratelimit.js';
 import { refCommand } from './commands/ref.js';
 import { tagsCommand } from './commands/tags.js';
+import { tagCommand } from './commands/tag.js';
+import { deleteCommand } from './commands/delete.js';
+import { untagCommand } from './commands/untag.js';
 
 /** A command module: builds its commander Command, given a way to reach the shared context. */
 export type CommandFactory = (context: () => CommandContext) => Command;
@@ -26,6 +30,9 @@ const COMMANDS: CommandFactory[] = [
   pushCommand,
   imagesCommand,
   rmiCommand,
+  tagCommand,
+  untagCommand,
+  deleteCommand,
   refCommand,
   loginCommand,
   logoutCommand,
@@ -35,6 +42,7 @@ const COMMANDS: CommandFactory[] = [
   inspectCommand,
   catalogCommand,
   ratelimitCommand,
+  (context) => demoCommand(context, buildProgram),
 ];
 
 /** The commander program, wired to the given IO; `close` releases connections after a run. */
