@@ -5,6 +5,8 @@ import { redactUrl } from '../internal/redact.js';
 import { processIo, type CliIo } from './io.js';
 import { buildProgram } from './program.js';
 
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
 export interface MainOptions {
   io?: CliIo;
   /** Aborts the running command (Ctrl-C); main installs a SIGINT handler when not given. */
@@ -26,8 +28,10 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
   if (options.signal) {
     options.signal.addEventListener('abort', () => controller.abort(options.signal?.reason), { once: true });
   } else {
+    // SIGTERM (kill, a cancelled CI job) and SIGHUP stop as cleanly as Ctrl-C, so
+    // uploads in flight end their chunk and stay resumable.
     onSigint = () => controller.abort(new GantryError('INTERRUPTED', 'interrupted'));
-    process.once('SIGINT', onSigint);
+    for (const sig of STOP_SIGNALS) process.once(sig, onSigint);
   }
   const state = { debug: argv.includes('--debug'), json: argv.includes('--json') };
   const { program, close } = buildProgram(io, controller.signal);
@@ -42,7 +46,7 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
     }
     return reportError(io, err, state);
   } finally {
-    if (onSigint) process.removeListener('SIGINT', onSigint);
+    if (onSigint) for (const sig of STOP_SIGNALS) process.removeListener(sig, onSigint);
     await close().catch(() => undefined);
   }
 }

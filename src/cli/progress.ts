@@ -52,6 +52,7 @@ function ttyView(io: CliIo, out: Output, verb: ProgressVerb): ProgressView {
     cliProgress.Presets.legacy,
   );
   const bars = new Map<string, cliProgress.SingleBar>();
+  let stopped = false;
   const bar = (blob: Descriptor) => {
     let b = bars.get(blob.digest);
     if (!b) {
@@ -89,11 +90,14 @@ function ttyView(io: CliIo, out: Output, verb: ProgressVerb): ProgressView {
       }
     },
     done(result) {
-      multi.stop();
-      summary(io, out, result);
+      // Several images share one view: stop drawing once, so later summaries are not drawn over.
+      if (!stopped) multi.stop();
+      stopped = true;
+      summary(io, out, result, verb);
     },
     stop() {
-      multi.stop();
+      if (!stopped) multi.stop();
+      stopped = true;
     },
   };
 }
@@ -114,23 +118,25 @@ function lineView(io: CliIo, out: Output, verb: ProgressVerb): ProgressView {
       }
     },
     done(result) {
-      summary(io, out, result);
+      summary(io, out, result, verb);
     },
     stop() {},
   };
 }
 
 /** bytes moved, skipped, mounted, time and rate, on stderr. */
-export function summary(io: CliIo, out: Output, result: CopyResult): void {
+export function summary(io: CliIo, out: Output, result: CopyResult, verb: ProgressVerb = 'copy'): void {
   const count = (a: string) => result.blobs.filter((b) => b.action === a).length;
   const seconds = result.durationMs / 1000;
   const rate = seconds > 0 ? `${formatBytes(result.bytesSent / seconds)}/s` : '';
+  const moved = verb === 'pull' ? 'received' : 'sent';
   const parts = [
-    `${formatBytes(result.bytesSent)} sent in ${count('copied')} blob${count('copied') === 1 ? '' : 's'}`,
+    `${formatBytes(result.bytesSent)} ${moved} in ${count('copied')} blob${count('copied') === 1 ? '' : 's'}`,
     `${count('skipped')} already there`,
     `${count('mounted')} mounted`,
     `${seconds.toFixed(1)}s${rate ? ` (${rate})` : ''}`,
   ];
-  io.stderr.write(`${out.ce.bold(result.target)}: ${parts.join(', ')}\n`);
+  const names = result.names.length > 0 ? ` (${result.names.join(', ')})` : '';
+  io.stderr.write(`${out.ce.bold(result.target)}${names}: ${parts.join(', ')}\n`);
   io.stderr.write(`digest: ${result.digest}\n`);
 }

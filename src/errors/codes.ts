@@ -45,6 +45,7 @@ export const ERROR_CODES = {
   REGISTRY_ERROR: ExitCode.FAILURE,
   UNSUPPORTED: ExitCode.FAILURE,
   UNSUPPORTED_MEDIA_TYPE: ExitCode.FAILURE,
+  LOCK_TIMEOUT: ExitCode.FAILURE,
   INTERRUPTED: ExitCode.INTERRUPTED,
   INTERNAL: ExitCode.FAILURE,
 } as const satisfies Record<string, ExitCode>;

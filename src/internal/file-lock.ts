@@ -1,3 +1,4 @@
+import { GantryError } from '../errors/index.js';
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, open, readFile, rename, stat, unlink, utimes } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -18,12 +19,15 @@ export interface FileLockOptions {
 }
 
 /** Thrown when the lock stayed held by a live owner for the whole `timeoutMs`. */
-export class FileLockTimeoutError extends Error {
-  readonly code = 'ELOCKTIMEOUT';
+export class FileLockTimeoutError extends GantryError {
   readonly lockPath: string;
 
   constructor(lockPath: string, timeoutMs: number) {
-    super(`timed out after ${timeoutMs} ms waiting for the lock ${lockPath}`);
+    // A user meets this (another gantry holds the store or config.json), so it is a GantryError, not a bug.
+    super('LOCK_TIMEOUT', `timed out after ${timeoutMs} ms waiting for the lock ${lockPath}`, {
+      hint: `another gantry process holds it; if none is running, remove ${lockPath}`,
+      details: { lockPath },
+    });
     this.name = 'FileLockTimeoutError';
     this.lockPath = lockPath;
   }

@@ -110,7 +110,7 @@ describe('withFileLock', () => {
     const started = Date.now();
     const attempt = withFileLock(target, async () => 'never', { timeoutMs: 300 });
     await expect(attempt).rejects.toBeInstanceOf(FileLockTimeoutError);
-    await expect(attempt).rejects.toMatchObject({ code: 'ELOCKTIMEOUT', lockPath: `${target}.lock` });
+    await expect(attempt).rejects.toMatchObject({ code: 'LOCK_TIMEOUT', lockPath: `${target}.lock` });
     expect(Date.now() - started).toBeLessThan(3000);
     expect(JSON.parse(await readFile(`${target}.lock`, 'utf8'))).toMatchObject({ token: 'someone-else' });
   });
