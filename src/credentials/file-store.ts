@@ -90,13 +90,14 @@ export function sourceFrom(config: DockerConfig, host: string): CredentialSource
 }
 
 function asStoreError(err: unknown, path: string): unknown {
-  if (isGantryError(err)) return err;
+  // The lock timeout is a GantryError too, but here it means the credential store failed: say so.
   if (err instanceof FileLockTimeoutError) {
     return new GantryError('CREDENTIAL_STORE_FAILED', `${path} is locked by another process`, {
       hint: `Another gantry may be logging in; if none is running, remove ${err.lockPath}.`,
       cause: err,
     });
   }
+  if (isGantryError(err)) return err;
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   if (typeof code === 'string') {
     return new GantryError('CREDENTIAL_STORE_FAILED', `cannot write ${path}: ${code}`, {
