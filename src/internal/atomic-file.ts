@@ -70,14 +70,17 @@ async function removeTemp(temp: string, original: unknown): Promise<void> {
   }
 }
 
-/** Persist the rename itself (POSIX needs an fsync of the directory for that). */
-async function syncDirectory(dir: string): Promise<void> {
+/**
+ * Persist a rename itself (POSIX needs an fsync of the directory for that).
+ * Filesystems that refuse fsync on a directory (network mounts, some FUSE)
+ * are tolerated: the data file itself is synced.
+ */
+export async function syncDirectory(dir: string): Promise<void> {
   if (process.platform === 'win32') return;
   const handle = await open(dir, 'r');
   try {
     await handle.sync();
   } catch (err) {
-    // Some filesystems (network mounts, some FUSE) refuse fsync on a directory; the data file itself is synced.
     if (!['EINVAL', 'ENOTSUP', 'EPERM', 'EISDIR', 'EBADF'].includes(errorCode(err) ?? '')) throw err;
   } finally {
     await handle.close();

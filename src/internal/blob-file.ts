@@ -5,6 +5,7 @@ import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GantryError } from '../errors/index.js';
 import { abortError, throwIfAborted } from './abort.js';
+import { syncDirectory } from './atomic-file.js';
 import { withFileLock } from './file-lock.js';
 
 /**
@@ -282,19 +283,6 @@ export async function publishFile(tempPath: string, finalPath: string): Promise<
   await mkdir(dirname(finalPath), { recursive: true });
   await rename(tempPath, finalPath);
   await syncDirectory(dirname(finalPath));
-}
-
-/** fsync a directory; filesystems that refuse it (network mounts, some FUSE) are tolerated. */
-export async function syncDirectory(dir: string): Promise<void> {
-  if (process.platform === 'win32') return;
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } catch (err) {
-    if (!['EINVAL', 'ENOTSUP', 'EPERM', 'EISDIR', 'EBADF'].includes(errorCode(err) ?? '')) throw err;
-  } finally {
-    await handle.close();
-  }
 }
 
 /** Delete a file; one that is already gone is fine. */

@@ -5,7 +5,8 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pack as createPack, type Pack } from 'tar-stream';
 import { abortError, throwIfAborted } from '../../internal/abort.js';
-import { fileSize, syncDirectory, unlinkIfPresent } from '../../internal/blob-file.js';
+import { syncDirectory } from '../../internal/atomic-file.js';
+import { fileSize, unlinkIfPresent } from '../../internal/blob-file.js';
 
 /** One entry of an archive being written. */
 export type ArchiveEntry =
