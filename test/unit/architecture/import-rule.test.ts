@@ -36,6 +36,8 @@ const PACKAGE_HOME: Record<string, string[]> = {
   semver: ['tags', 'cli'],
   'tar-stream': ['transports'],
   'cli-progress': ['cli'],
+  yaml: ['mirror'],
+  ajv: ['mirror'],
 };
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
