@@ -128,7 +128,7 @@ function lineView(io: CliIo, out: Output, verb: ProgressVerb): ProgressView {
 export function summary(io: CliIo, out: Output, result: CopyResult, verb: ProgressVerb = 'copy'): void {
   const count = (a: string) => result.blobs.filter((b) => b.action === a).length;
   const seconds = result.durationMs / 1000;
-  const rate = seconds > 0 ? `${formatBytes(result.bytesSent / seconds)}/s` : '';
+  const rate = seconds > 0 && result.bytesSent > 0 ? `${formatBytes(result.bytesSent / seconds)}/s` : '';
   const moved = verb === 'pull' ? 'received' : 'sent';
   const parts = [
     `${formatBytes(result.bytesSent)} ${moved} in ${count('copied')} blob${count('copied') === 1 ? '' : 's'}`,
