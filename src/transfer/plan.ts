@@ -4,6 +4,7 @@ import { isForeignLayer } from '../media/index.js';
 import type { Descriptor, Manifest, Platform } from '../media/types.js';
 import type { ImageSource } from '../transports/types.js';
 import { filterPlatforms } from './filter-platforms.js';
+import { requireImagePlatform } from './image-platform.js';
 import type { CopyRequest } from './types.js';
 
 /** A manifest or index to write at the target, with what must be there before it. */
@@ -113,6 +114,7 @@ export async function planCopy(source: ImageSource, requests: readonly CopyReque
   const planRoot = async (request: CopyRequest): Promise<PlannedManifest> => {
     const platforms = options.platforms ?? [];
     const manifest = await fetch(request.root);
+    if (manifest.kind === 'image' && platforms.length > 0) await run(() => requireImagePlatform(source, manifest, platforms, options.signal));
     if (manifest.kind !== 'index' || platforms.length === 0) return planChild(request.root, 0);
     const outcome = filterPlatforms(manifest, platforms);
     if (outcome.kind === 'unchanged') return planChild(request.root, 0);

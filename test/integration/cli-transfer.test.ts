@@ -93,6 +93,15 @@ describe('push, copy and re-push against real registries', () => {
     expect(r.stderr).toMatch(/25 blobs/);
   });
 
+  it('--platform on a single-platform source it does not match is refused, exit 4, nothing written', async () => {
+    const r = await gantry('copy', '--platform', 'linux/s390x', `${b.host}/arm/app:v1`, `${b.host}/wrong/app:v1`);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(/linux\/arm64\/v8 only/);
+    await expect(skopeoDigest(`docker://${b.host}/wrong/app:v1`, plain)).rejects.toThrow();
+    const ok = await json('copy', '--platform', 'linux/arm64', `${b.host}/arm/app:v1`, `${b.host}/right/app:v1`);
+    expect(ok.digest).toBe(multi.images.find((i) => i.platform.architecture === 'arm64')?.manifest.digest);
+  });
+
   it('--quiet prints only the digest', async () => {
     const r = await gantry('copy', '-q', `${a.host}/team/app:v1`, `${b.host}/quiet/app:v1`);
     expect(r.stdout).toBe(`${multi.digest}\n`);
@@ -155,6 +164,11 @@ describe('local formats', () => {
     const retagged = await gantry('push', `${a.host}/team/app:v1`);
     expect(retagged.code).toBe(0);
 
+    // With a second name, rmi only untags; removing the last name deletes the image.
+    expect((await gantry('tag', '--local', `${a.host}/team/app:v1`, `${a.host}/team/app:v2`)).code).toBe(0);
+    const untagged = await gantry('rmi', `${a.host}/team/app:v2`);
+    expect(untagged.stdout).toMatch(/Untagged: /);
+    expect(untagged.stdout).not.toMatch(/Deleted/);
     const removed = await gantry('rmi', `${a.host}/team/app:v1`);
     expect(removed.code).toBe(0);
     expect(removed.stdout).toMatch(/Deleted: sha256:/);

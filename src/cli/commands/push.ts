@@ -41,6 +41,11 @@ export function pushCommand(context: () => CommandContext): Command {
         targetRef = parseReference(second);
         if (!opts.allTags) targetRef = referenceOrDefaultTag(targetRef);
       }
+      if (opts.allTags && opts.tag) {
+        throw new GantryError('USAGE', '--all-tags pushes each image under its own tags; -t would give one tag to every image', {
+          hint: 'push one image with -t, or tag afterwards with gantry tag',
+        });
+      }
       if (opts.allTags && (targetRef.tag || targetRef.digest)) {
         throw new GantryError('USAGE', '--all-tags pushes each image under its own tag: name a repository without a tag', {
           hint: 'e.g. gantry push --all-tags oci:./layout registry.example.com/team/app',

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { parseReference, referenceOrDefaultTag } from '../../reference/index.js';
-import { removeImage, type RemovedImage } from '../../transports/local-store/index.js';
+import { listImages, removeImage, type RemovedImage } from '../../transports/local-store/index.js';
 import type { CommandContext } from '../context.js';
 import { formatBytes } from '../output.js';
 
@@ -19,6 +19,8 @@ export function rmiCommand(context: () => CommandContext): Command {
         removed.push(result);
         if (!out.json) {
           for (const name of result.names) out.line(`Untagged: ${name}`);
+          // As docker: the image itself is deleted only when no other name uses it.
+          if ((await listImages(ctx.io.env)).some((image) => image.digest === result.digest)) continue;
           const g = result.garbage;
           out.line(
             g.deferred

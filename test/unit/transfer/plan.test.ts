@@ -86,11 +86,17 @@ describe('planCopy', () => {
     await expect(pending).rejects.toMatchObject({ code: 'PLATFORM_NOT_FOUND' });
   });
 
-  it('copies a single image manifest as it is even with a platform filter', async () => {
+  it('copies a single image manifest as it is when it is of a platform asked for', async () => {
     const store = createStore();
     const image = addImage(store, { layers: ['x'], platform: amd64 });
-    const plan = await planCopy(createMemorySource(store), [{ root: image, names: [] }], { platforms: [arm64] });
+    const plan = await planCopy(createMemorySource(store), [{ root: image, names: [] }], { platforms: [arm64, amd64] });
     expect(plan.images[0]?.root.descriptor.digest).toBe(image.digest);
+  });
+
+  it('refuses a single image of another platform than those asked for, rather than copy it', async () => {
+    const store = createStore();
+    const image = addImage(store, { layers: ['x'], platform: amd64 });
+    await expect(planCopy(createMemorySource(store), [{ root: image, names: [] }], { platforms: [arm64] })).rejects.toMatchObject({ code: 'PLATFORM_NOT_FOUND' });
   });
 
   it('fetches each manifest once, however many roots name it', async () => {
