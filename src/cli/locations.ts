@@ -10,6 +10,11 @@ import type { CommandContext } from './context.js';
 
 /** Open a location for reading. `allTags` reads every tag of a registry repository. */
 export async function openSource(ctx: CommandContext, location: ImageLocation, options: { allTags?: boolean } = {}): Promise<ImageSource> {
+  if (options.allTags && location.transport === 'registry' && (location.ref.tag || location.ref.digest)) {
+    throw new GantryError('USAGE', '--all-tags copies every tag of a repository: name the source without a tag or digest', {
+      hint: `e.g. ${formatLocation({ transport: 'registry', ref: { registry: location.ref.registry, repository: location.ref.repository } }, { familiar: true })}`,
+    });
+  }
   if (options.allTags && location.transport !== 'registry') {
     throw new GantryError('USAGE', `--all-tags reads every tag of a registry repository, not ${formatLocation(location)}`, {
       hint: 'for a layout or an archive, leave the tag out to copy every image in it',

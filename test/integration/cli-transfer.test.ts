@@ -57,6 +57,17 @@ describe('push, copy and re-push against real registries', () => {
     expect(await skopeoDigest(`docker://${a.host}/team/app:v1`, plain)).toBe(multi.digest);
   });
 
+  it('skopeo copies what gantry pushed into an OCI directory with identical digests', async () => {
+    const dir = join(work, 'skopeo-out');
+    await skopeoCopy(`docker://${a.host}/team/app:v1`, `oci:${dir}:v1`, { srcTlsVerify: false, multiArch: 'all', preserveDigests: true });
+    expect(await skopeoDigest(`oci:${dir}:v1`)).toBe(multi.digest);
+  });
+
+  it('--all-tags refuses a tagged source', async () => {
+    const r = await gantry('copy', '--all-tags', `${a.host}/team/app:v1`, `${b.host}/all/app`);
+    expect(r.code).toBe(2);
+  });
+
   it('re-pushing finds everything there and moves no blob', async () => {
     const result = await json('push', `oci:${multi.dir}:v1`, `${a.host}/team/app:v1`);
     expect(result.bytesSent).toBe(0);
