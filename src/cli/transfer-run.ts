@@ -30,7 +30,14 @@ export type TransferOutcome = { kind: 'single'; result: CopyResult } | { kind: '
 export async function runTransfer(ctx: CommandContext, out: Output, request: TransferRequest): Promise<TransferOutcome> {
   const targetLocation = nameDockerArchive(request.target, request.source);
   const source = await openSource(ctx, request.source, request.allTags ? { allTags: true } : {});
-  const target = await openTarget(ctx, targetLocation);
+  let target: Awaited<ReturnType<typeof openTarget>>;
+  try {
+    target = await openTarget(ctx, targetLocation);
+  } catch (err) {
+    // The source may already hold a store pin or an extracted archive: release it.
+    await source.close();
+    throw err;
+  }
   const view = createProgressView(ctx.io, out, request.verb);
   try {
     const images = await source.images({ signal: ctx.signal });
