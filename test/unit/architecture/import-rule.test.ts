@@ -97,6 +97,25 @@ describe('the import rule', () => {
     expect(violations).toEqual([]);
   });
 
+  it('only transports/registry talks to the registry layer below the CLI', () => {
+    const violations = edges
+      .filter((e) => layerOf(e.to) === 'registry' && ['transports', 'transfer', 'mirror'].includes(layerOf(e.from)))
+      .filter((e) => !relative(srcDir, e.from).startsWith(join('transports', 'registry') + sep))
+      .map((e) => `${relative(root, e.from)} imports ${e.spec}`);
+    expect(violations).toEqual([]);
+  });
+
+  it('transfer and mirror see transports only through their interfaces', () => {
+    // They may use the contracts (transports/types.ts), never a concrete transport,
+    // and none of credentials, auth, http or registry: the CLI wires those in.
+    const forbidden = new Set(['credentials', 'auth', 'http', 'registry']);
+    const violations = edges
+      .filter((e) => ['transfer', 'mirror'].includes(layerOf(e.from)))
+      .filter((e) => forbidden.has(layerOf(e.to)) || (layerOf(e.to) === 'transports' && relative(srcDir, e.to) !== join('transports', 'types.ts')))
+      .map((e) => `${relative(root, e.from)} imports ${e.spec}`);
+    expect(violations).toEqual([]);
+  });
+
   it('packages stay in their layers', () => {
     const violations = packages
       .filter(({ file, pkg }) => PACKAGE_HOME[pkg] && !PACKAGE_HOME[pkg].includes(layerOf(file)))
