@@ -66,7 +66,7 @@ export function buildProgram(io: CliIo, signal: AbortSignal): { program: Command
       'after',
       '\nExit codes: 0 ok, 1 failure, 2 usage or invalid input, 3 authentication, 4 not found,\n' +
         '5 integrity (digest or size mismatch), 6 network or TLS, 130 interrupted.\n' +
-        'Environment: DOCKER_CONFIG, GANTRY_CONFIG, NO_COLOR, HTTPS_PROXY, HTTP_PROXY, NO_PROXY.\n' +
+        'Environment: DOCKER_CONFIG, GANTRY_CONFIG, GANTRY_HOME (local store and resume state), NO_COLOR, HTTPS_PROXY, HTTP_PROXY, NO_PROXY.\n' +
         "Run 'gantry COMMAND --help' for a command's options; docs/ has a page per command.",
     );
 
