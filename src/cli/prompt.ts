@@ -4,29 +4,14 @@ import { GantryError } from '../errors/index.js';
 import type { CliIo } from './io.js';
 
 /**
- * Ask on a terminal. A raw-mode TTY turns ^C into readline's AbortError, not
- * a SIGINT, so it is mapped to INTERRUPTED here (exit 130) like any Ctrl-C.
+ * One readline interface on the terminal, for one or more questions. A raw
+ * TTY turns ^C into a key readline sees (not a signal), and input that ends
+ * at a prompt closes readline with the question pending for ever: both are
+ * turned into errors here (INTERRUPTED → 130, USAGE → 2).
  */
-async function ask(rl: Interface, question: string, signal?: AbortSignal): Promise<string> {
-  try {
-    return await rl.question(question, signal ? { signal } : {});
-  } catch (err) {
-    if ((err as Error).name === 'AbortError') throw new GantryError('INTERRUPTED', 'interrupted', { cause: err });
-    throw err;
-  } finally {
-    rl.close();
-  }
-}
-
-/** Ask a question on the terminal; the answer is echoed. */
-export function promptLine(io: CliIo, question: string, signal?: AbortSignal): Promise<string> {
-  return ask(createInterface({ input: io.stdin, output: io.stderr, terminal: true }), question, signal);
-}
-
-/** Ask for a secret on the terminal without echoing it. */
-export async function promptSecret(io: CliIo, question: string, signal?: AbortSignal): Promise<string> {
+function createPrompter(io: CliIo, signal: AbortSignal | undefined) {
   let muted = false;
-  // readline echoes through its output stream: swallow everything after the question.
+  // readline echoes through its output stream: swallow it while a secret is typed.
   const output = new Writable({
     write(chunk: Buffer, _enc: BufferEncoding, cb: () => void) {
       if (!muted) io.stderr.write(chunk);
@@ -34,12 +19,61 @@ export async function promptSecret(io: CliIo, question: string, signal?: AbortSi
     },
   });
   const rl = createInterface({ input: io.stdin, output, terminal: true });
-  const answer = ask(rl, question, signal);
-  muted = true;
+  const failed = new Promise<never>((_, reject) => {
+    rl.once('SIGINT', () => reject(new GantryError('INTERRUPTED', 'interrupted')));
+    rl.once('close', () =>
+      reject(new GantryError('USAGE', 'standard input ended at a prompt', { hint: 'pipe the secret in: echo "$TOKEN" | gantry login REGISTRY -u USER --password-stdin' })),
+    );
+  });
+  failed.catch(() => undefined);
+  const question = async (text: string): Promise<string> => {
+    try {
+      return await Promise.race([rl.question(text, signal ? { signal } : {}), failed]);
+    } catch (err) {
+      if ((err as Error).name === 'AbortError') throw new GantryError('INTERRUPTED', 'interrupted', { cause: err });
+      throw err;
+    }
+  };
+  return {
+    question,
+    /** Show the prompt, then mute before readline reads a single key of the secret. */
+    async secret(text: string): Promise<string> {
+      io.stderr.write(text);
+      muted = true;
+      try {
+        return await question('');
+      } finally {
+        muted = false;
+        io.stderr.write('\n');
+      }
+    },
+    close: () => rl.close(),
+  };
+}
+
+/** Ask a question on the terminal; the answer is echoed. */
+export async function promptLine(io: CliIo, text: string, signal?: AbortSignal): Promise<string> {
+  const prompter = createPrompter(io, signal);
   try {
-    return await answer;
+    return await prompter.question(text);
   } finally {
-    io.stderr.write('\n');
+    prompter.close();
+  }
+}
+
+/**
+ * Ask for what is missing of a login on ONE interface: the user name echoed,
+ * the password not. A second interface would lose input the first one had
+ * already buffered.
+ */
+export async function promptLogin(io: CliIo, known: { username?: string | undefined }, signal?: AbortSignal): Promise<{ username: string; password: string }> {
+  const prompter = createPrompter(io, signal);
+  try {
+    const username = known.username ?? (await prompter.question('Username: ')).trim();
+    const password = await prompter.secret('Password: ');
+    return { username, password };
+  } finally {
+    prompter.close();
   }
 }
 

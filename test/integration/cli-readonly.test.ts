@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildOciLayout, type OciLayoutResult } from '../helpers/oci-fixtures.js';
 import { startRegistry, type RunningRegistry } from '../helpers/registry.js';
 import { runCli } from '../helpers/run-cli.js';
+import { main } from '../../src/cli/main.js';
 import { skopeoCopy, skopeoDestFor, skopeoDigest, skopeoInspect } from '../helpers/skopeo.js';
 import { makeTempDir, removeTempDir } from '../helpers/tmp.js';
 
@@ -73,6 +75,41 @@ describe('login against the token-auth registry over TLS', () => {
     expect(config.proxies.default.httpProxy).toBe('keep-me');
     expect(Buffer.from(config.auths[registry.host].auth, 'base64').toString()).toBe(`${registry.username}:${registry.password}`);
     expect((await stat(configPath)).mode & 0o777).toBe(0o600);
+  });
+
+  it('prompts on a terminal, without echoing the password', async () => {
+    // Typed like a person: each answer after its prompt appears.
+    const stdin = new PassThrough() as PassThrough & { isTTY?: boolean; setRawMode?: (m: boolean) => unknown };
+    stdin.isTTY = true;
+    stdin.setRawMode = () => stdin;
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    stdout.on('data', (c: Buffer) => out.push(c));
+    stderr.on('data', (c: Buffer) => {
+      err.push(c);
+      const text = Buffer.concat(err).toString();
+      // A person answers after the prompt is on the screen, never inside the write that shows it.
+      if (text.endsWith('Username: ')) setImmediate(() => stdin.write(`${registry.username}\n`));
+      if (text.endsWith('Password: ')) setImmediate(() => stdin.write(`${registry.password}\n`));
+    });
+    const code = await main(['--ca-file', registry.caFile as string, 'login', registry.host], {
+      io: { stdin, stdout, stderr, env: { PATH: process.env.PATH, ...env } },
+      signal: new AbortController().signal,
+    });
+    const shown = Buffer.concat(err).toString();
+    expect(shown).toMatch(/Username: /);
+    expect(shown).toMatch(/Password: /);
+    expect(shown).not.toContain(registry.password as string);
+    expect(code).toBe(0);
+    expect(Buffer.concat(out).toString()).toMatch(/Login Succeeded/);
+  });
+
+  it('a terminal whose input ends at the prompt is a usage error, not a crash', async () => {
+    const r = await runCli(['--ca-file', registry.caFile as string, 'login', registry.host, '-u', 'alice'], { env, tty: true, stdin: '' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).not.toMatch(/bug in gantry/);
   });
 
   it('warns about -p but works', async () => {

@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { GantryError } from '../../errors/index.js';
 import { parseRegistryHost } from '../../reference/index.js';
 import type { CommandContext } from '../context.js';
-import { promptLine, promptSecret, readStdin } from '../prompt.js';
+import { promptLine, promptLogin, readStdin } from '../prompt.js';
 import { saveSetting } from '../settings.js';
 
 interface LoginOptions {
@@ -49,14 +49,14 @@ export function loginCommand(context: () => CommandContext): Command {
         if (!username) throw new GantryError('USAGE', '--password-stdin needs --username', { hint: 'echo "$TOKEN" | gantry login REGISTRY -u USER --password-stdin' });
         password = await readStdin(ctx.io, { signal: ctx.signal });
       }
-      const interactive = ctx.io.stdin.isTTY === true;
-      if (!username) {
-        if (!interactive) throw new GantryError('USAGE', 'no username given and standard input is not a terminal', { hint: 'pass -u USER and --password-stdin' });
-        username = (await promptLine(ctx.io, 'Username: ', ctx.signal)).trim();
-      }
-      if (password === undefined) {
-        if (!interactive) throw new GantryError('USAGE', 'no password given and standard input is not a terminal', { hint: 'pipe it in: echo "$TOKEN" | gantry login REGISTRY -u USER --password-stdin' });
-        password = await promptSecret(ctx.io, 'Password: ', ctx.signal);
+      if (!username || password === undefined) {
+        if (ctx.io.stdin.isTTY !== true) {
+          throw new GantryError('USAGE', `no ${username ? 'password' : 'username'} given and standard input is not a terminal`, {
+            hint: 'pipe the secret in: echo "$TOKEN" | gantry login REGISTRY -u USER --password-stdin',
+          });
+        }
+        if (password === undefined) ({ username, password } = await promptLogin(ctx.io, { username }, ctx.signal));
+        else username = (await promptLine(ctx.io, 'Username: ', ctx.signal)).trim();
       }
       if (!username || !password) throw new GantryError('USAGE', 'the username and password must not be empty');
 
