@@ -39,3 +39,4 @@ export { createRegistryClient, type RegistryClientOptions } from './registry/ind
 export { parseRateLimit, type RateLimit } from './registry/rate-limit.js';
 export { resolveManifest, type ResolvedManifest } from './registry/resolve.js';
 export type { ManifestHead, PingResult, RegistryClient, RequestOptions } from './registry/types.js';
+export * from './mirror/index.js';

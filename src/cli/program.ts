@@ -20,6 +20,7 @@ import { tagsCommand } from './commands/tags.js';
 import { tagCommand } from './commands/tag.js';
 import { deleteCommand } from './commands/delete.js';
 import { untagCommand } from './commands/untag.js';
+import { mirrorCommand } from './commands/mirror.js';
 
 /** A command module: builds its commander Command, given a way to reach the shared context. */
 export type CommandFactory = (context: () => CommandContext) => Command;
@@ -33,6 +34,7 @@ const COMMANDS: CommandFactory[] = [
   tagCommand,
   untagCommand,
   deleteCommand,
+  mirrorCommand,
   refCommand,
   loginCommand,
   logoutCommand,

@@ -7,3 +7,4 @@ export { selectTags, type SelectedTags } from './select.js';
 export { inShard, parseShard, shardFromEnv, shardKey, shardOf, type Shard, type ShardFromEnvOptions } from './shard.js';
 export { planMirror, type DestinationTags, type ImageObservation, type PlanAction, type PlanInput, type PlanItem } from './plan.js';
 export { recordOf, summarize, type MirrorRecord, type MirrorSummary } from './report.js';
+export { runMirror, WHOLE_REPOSITORY, type MirrorCopyRequest, type MirrorOpOptions, type MirrorOps, type MirrorRunResult, type RateBudget, type RateLimitStop, type RunMirrorOptions } from './run.js';
