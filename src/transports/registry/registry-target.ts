@@ -96,6 +96,34 @@ export function createRegistryTarget(client: RegistryClient, ref: Reference, opt
     return session;
   };
 
+  const upload = async (desc: Descriptor, body: Readable, opts: WriteBlobOptions): Promise<void> => {
+    const from = opts.from;
+    let session: UploadSession;
+    try {
+      session = await open(desc, from, opts);
+    } catch (err) {
+      body.destroy();
+      throw err;
+    }
+    const input = from === 0 ? verified(body, desc) : body;
+    try {
+      await session.write(input, {
+        length: desc.size - from,
+        onChunk: (state) => store.write(desc.digest, state),
+        ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+        ...signalOf(opts),
+      });
+      await session.finish(desc.digest, signalOf(opts));
+    } catch (err) {
+      if (isGantryError(err, 'DIGEST_MISMATCH') || isGantryError(err, 'SIZE_MISMATCH')) {
+        await discard(session, desc.digest, err.code);
+        await store.remove(desc.digest);
+      }
+      throw err;
+    }
+    await store.remove(desc.digest);
+  };
+
   return {
     description: `docker://${formatReference(ref)}`,
 
@@ -119,30 +147,22 @@ export function createRegistryTarget(client: RegistryClient, ref: Reference, opt
     async writeBlob(desc, body, opts) {
       const from = opts.from;
       if (!Number.isSafeInteger(from) || from < 0 || from > desc.size) throw new Error(`writeBlob: from must be within 0..${desc.size}, got ${from}`);
-      let session: UploadSession;
+      // Copies running side by side in this process (mirror, --all-tags) may push the same blob
+      // into the same repository; they share one saved session, so one uploads and the other
+      // waits, then finds the blob there.
+      const { release, waited } = await uploadTurn(`${ref.registry}/${ref.repository}@${desc.digest}`);
       try {
-        session = await open(desc, from, opts);
-      } catch (err) {
-        body.destroy();
-        throw err;
-      }
-      const input = from === 0 ? verified(body, desc) : body;
-      try {
-        await session.write(input, {
-          length: desc.size - from,
-          onChunk: (state) => store.write(desc.digest, state),
-          ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
-          ...signalOf(opts),
-        });
-        await session.finish(desc.digest, signalOf(opts));
-      } catch (err) {
-        if (isGantryError(err, 'DIGEST_MISMATCH') || isGantryError(err, 'SIZE_MISMATCH')) {
-          await discard(session, desc.digest, err.code);
-          await store.remove(desc.digest);
+        // Only after waiting can the blob have appeared: no extra request otherwise.
+        const there = waited ? await client.statBlob(repo, desc.digest, signalOf(opts)) : undefined;
+        if (there !== undefined && there.size === desc.size) {
+          body.destroy();
+          opts.onProgress?.(desc.size);
+          return;
         }
-        throw err;
+        await upload(desc, body, opts);
+      } finally {
+        release();
       }
-      await store.remove(desc.digest);
     },
 
     async hasManifest(desc, opts) {
@@ -192,4 +212,27 @@ function verified(body: Readable, desc: Descriptor): Readable {
 
 function acceptFor(desc: Descriptor): string[] {
   return desc.mediaType && !MANIFEST_ACCEPT.includes(desc.mediaType) ? [desc.mediaType, ...MANIFEST_ACCEPT] : [...MANIFEST_ACCEPT];
+}
+
+/** Uploads in flight in this process, by registry/repository@digest: each waits for the one before. */
+const uploadTurns = new Map<string, Promise<void>>();
+
+/** Wait until no other upload of `key` runs in this process; `waited` says whether one did. */
+async function uploadTurn(key: string): Promise<{ release: () => void; waited: boolean }> {
+  const before = uploadTurns.get(key);
+  const previous = before ?? Promise.resolve();
+  let release!: () => void;
+  const mine = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const chained = previous.then(() => mine);
+  uploadTurns.set(key, chained);
+  await previous;
+  return {
+    waited: before !== undefined,
+    release: () => {
+      release();
+      if (uploadTurns.get(key) === chained) uploadTurns.delete(key);
+    },
+  };
 }
