@@ -31,6 +31,14 @@ export function printSummary(out: Output, result: MirrorRunResult): void {
   const failed = result.records.filter((r) => r.action === 'failed');
   if (failed.length > 0) out.table(['FAILED', 'REASON'], failed.map((r) => [`${r.destination}:${r.tag}`, r.error ?? '']));
   const s = result.summary;
+  if (!out.tty) {
+    // Piped output lands in CI logs: one self-describing line rather than a headerless row.
+    out.line(
+      `mirror: ${s.copied} copied, ${s.upToDate} up to date, ${s.skipped} skipped, ${s.pruned} pruned, ${s.failed} failed, ` +
+        `${formatBytes(s.bytes)} moved, ${(s.durationMs / 1000).toFixed(1)}s`,
+    );
+    return;
+  }
   out.table(
     ['COPIED', 'UP TO DATE', 'SKIPPED', 'PRUNED', 'FAILED', 'BYTES', 'TIME'],
     [[s.copied, s.upToDate, s.skipped, s.pruned, s.failed, formatBytes(s.bytes), `${(s.durationMs / 1000).toFixed(1)}s`]],

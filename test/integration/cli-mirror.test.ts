@@ -223,13 +223,12 @@ describe('gantry mirror -f', () => {
     expect(await skopeoDigest(`docker://${dst.host}/partial/app:edge`, { tlsVerify: false })).toBe(images.C.digest);
   });
 
-  it('prints a final table of what it did', async () => {
+  it('prints a final summary of what it did (one self-describing line when piped)', async () => {
     const file = await writeYaml('table.yaml', `sources:\n  - repository: ${src.host}/lib/app\n    tags: [edge, latest]\n    destinations:\n      - repository: ${dst.host}/table/app\n`);
     const r = await gantry(['mirror', '-f', file]);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain(`copied  ${dst.host}/table/app:edge`);
-    const [copied, upToDate, , , failed] = r.stdout.trim().split('\t');
-    expect([copied, upToDate, failed]).toEqual(['2', '0', '0']);
+    expect(r.stdout.trim()).toMatch(/^mirror: 2 copied, 0 up to date, 0 skipped, 0 pruned, 0 failed, .* moved, [\d.]+s$/);
   });
 
   it('--skopeo-yaml mirrors the same tags as skopeo sync does with that file', async () => {
