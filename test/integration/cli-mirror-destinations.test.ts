@@ -187,7 +187,9 @@ describe('gantry mirror -f with a source gantry cannot authenticate to', () => {
     expect(first.records.filter((r) => r.action !== 'failed').map((r) => [r.destination, r.tag, r.action])).toEqual([
       [`${dst.host}/from-plain/lib/app`, '1.0', 'copy'],
     ]);
-    expect((JSON.parse(first.result.stderr) as { error: { message: string } }).error.message).toContain('1 of 2 mirror items failed');
+    const reported = (JSON.parse(first.result.stderr) as { error: { message: string; hint?: string } }).error;
+    expect(reported.message).toContain('1 of 2 mirror items failed');
+    expect(reported.hint).toMatch(/gantry login/);
     expect(await skopeoDigest(`docker://${dst.host}/from-plain/lib/app:1.0`, { tlsVerify: false })).toBe(A.digest);
     expect(await tagsOf(`${dst.host}/from-locked/private/app`)).toEqual([]);
 

@@ -131,8 +131,12 @@ function failIfIncomplete(result: Awaited<ReturnType<typeof runMirror>>, spec: M
   const failed = result.summary.failed;
   if (failed > 0) {
     const total = result.records.length;
+    // Retrying cannot cure missing credentials: say what will.
+    const authFailed = result.records.some((r) => r.action === 'failed' && /authentication required|unauthorized|denied/i.test(r.error ?? ''));
     throw new GantryError('REGISTRY_ERROR', `${failed} of ${total} mirror item${total === 1 ? '' : 's'} failed (${spec.sources.length} source${spec.sources.length === 1 ? '' : 's'})`, {
-      hint: 'The reasons are listed above; run again to retry them: what is up to date is not copied again.',
+      hint: authFailed
+        ? 'Some failed for want of access: `gantry login REGISTRY` (or fix the permissions), then run again; what is up to date is not copied again.'
+        : 'The reasons are listed above; run again to retry them: what is up to date is not copied again.',
     });
   }
 }
