@@ -25,6 +25,7 @@ export class CommandContext {
   private settingsPromise: Promise<Settings> | undefined;
   private credentialsValue: DockerCredentials | undefined;
   private keychainEnabled = false;
+  private requestRates: Readonly<Record<string, number>> | undefined;
   private clientPromise: Promise<RegistryClient> | undefined;
 
   constructor(io: CliIo, globals: GlobalOptions, signal: AbortSignal) {
@@ -62,6 +63,15 @@ export class CommandContext {
     return (line: string) => this.io.stderr.write(`debug: ${line}\n`);
   }
 
+  /**
+   * Pace requests per registry host (mirror files' `rps`). Takes effect for
+   * the client made after it: call before the first `client()`.
+   */
+  setRequestRates(rates: Readonly<Record<string, number>>): void {
+    if (this.clientPromise) throw new Error('setRequestRates after the registry client was made');
+    this.requestRates = rates;
+  }
+
   client(): Promise<RegistryClient> {
     this.clientPromise ??= (async () => {
       const settings = await this.settings();
@@ -75,6 +85,7 @@ export class CommandContext {
         ...(this.debugLog() ? { log: this.debugLog() } : {}),
         env: this.io.env,
         endpoint: (registry: string) => settings.registryEndpoints[registry]?.replace(/\/+$/, ''),
+        ...(this.requestRates ? { requestRates: this.requestRates } : {}),
       });
     })();
     return this.clientPromise;

@@ -3,6 +3,7 @@ import type { Dispatcher } from 'undici';
 import { GantryError } from '../errors/index.js';
 import { redactUrl } from '../internal/redact.js';
 import { abortError, sleep, throwIfAborted } from '../internal/abort.js';
+import { createRateGate, type RateGate } from '../internal/rate-gate.js';
 import { failureLine, requestLine, responseLine, retryLine } from './debug-log.js';
 import { createDispatcherPool, DEFAULT_TIMEOUTS, type Timeouts } from './dispatchers.js';
 import { createInsecurePolicy, type InsecurePolicy } from './insecure-policy.js';
@@ -32,6 +33,11 @@ export interface HttpClientOptions {
   maxRedirects?: number;
   /** Connections per origin (default unbounded). */
   connections?: number;
+  /**
+   * Requests per second allowed to a registry (keyed like `request.registry`,
+   * else the URL's host): every attempt, retries included, waits its turn.
+   */
+  requestRates?: Readonly<Record<string, number>>;
   now?: () => number;
 }
 
@@ -64,6 +70,17 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     ...(options.connections ? { connections: options.connections } : {}),
   });
   const agent = userAgent(options.userAgent);
+  const gates = new Map<string, RateGate>();
+  const gateFor = (key: string): RateGate | undefined => {
+    const rate = options.requestRates?.[key];
+    if (rate === undefined) return undefined;
+    let gate = gates.get(key);
+    if (!gate) {
+      gate = createRateGate({ perSecond: rate });
+      gates.set(key, gate);
+    }
+    return gate;
+  };
 
   /** Refuse to put a credential on the wire in clear text unless the registry is insecure. */
   const checkPlainHttp = (url: URL, headers: Record<string, string>, registry: string | undefined): void => {
@@ -94,6 +111,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     };
     for (let attempt = 1; ; attempt++) {
       throwIfAborted(request.signal);
+      await gateFor(request.registry ?? url.host)?.take(request.signal);
       checkPlainHttp(url, headers, request.registry);
       log?.(requestLine({ method, url, headers, attempt }));
       const started = now();

@@ -56,6 +56,8 @@ export interface RegistryClientOptions {
    * faster; a proxy in front of the registry that caps request bodies needs less.
    */
   uploadChunkBytes?: number;
+  /** Requests per second per registry host (mirror files' `rps`); see HttpClientOptions. */
+  requestRates?: Readonly<Record<string, number>>;
   now?: () => number;
 }
 
@@ -79,6 +81,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
     ...(options.retry ? { retry: options.retry } : {}),
     ...(options.timeouts ? { timeouts: options.timeouts } : {}),
     ...(options.connections ? { connections: options.connections } : {}),
+    ...(options.requestRates ? { requestRates: options.requestRates } : {}),
     now,
   });
   const auth = createAuthenticator({

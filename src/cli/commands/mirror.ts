@@ -80,6 +80,8 @@ export function mirrorCommand(context: () => CommandContext): Command {
         return;
       }
 
+      const rates = Object.fromEntries(Object.entries(spec.defaults.registries).flatMap(([host, l]) => (l.rps === undefined ? [] : [[host, l.rps] as const])));
+      if (Object.keys(rates).length > 0) ctx.setRequestRates(rates);
       const limits = Object.fromEntries(Object.entries(spec.defaults.registries).flatMap(([host, l]) => (l.connections === undefined ? [] : [[host, l.connections] as const])));
       const limiter = createLimiter({ perKey: opts.connections ?? DEFAULT_CONNECTIONS, limits });
       const spinner = out.spinner(dryRun ? 'Comparing source and destination digests' : 'Mirroring');

@@ -50,6 +50,17 @@ describe('createHttpClient', () => {
     expect(server.requests[0]?.headers['user-agent']).toBe(`gantry/1.2.3 (node ${process.versions.node}; ${process.platform})`);
   });
 
+  it('paces requests to a registry given a rate (mirror files\' rps), and no other registry', async () => {
+    server.use(http.get(`${server.origin}/paced`, () => HttpResponse.text('ok')));
+    const c = client({ requestRates: { [server.host]: 4 } });
+    const started = performance.now();
+    for (let i = 0; i < 9; i++) (await c.request({ method: 'GET', url: `${server.origin}/paced` })).body.resume();
+    // 9 requests at 4 per second: 4 at once, 4 a second later, 1 two seconds later (a lower bound: load only adds).
+    expect(performance.now() - started).toBeGreaterThanOrEqual(1950);
+    const free = client({ requestRates: { 'elsewhere.example': 1 } });
+    for (let i = 0; i < 3; i++) (await free.request({ method: 'GET', url: `${server.origin}/paced` })).body.resume();
+  });
+
   it('reuses keep-alive connections for sequential requests to an origin', async () => {
     server.use(http.get(`${server.origin}/ping`, () => HttpResponse.text('pong')));
     const c = client();
