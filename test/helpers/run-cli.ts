@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { PassThrough, Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { main } from '../../src/cli/main.js';
@@ -76,4 +76,39 @@ export function runBin(args: string[], options: { env?: NodeJS.ProcessEnv; stdin
     if (options.stdin !== undefined) child.stdin?.end(options.stdin);
     else child.stdin?.end();
   });
+}
+
+/** How a started executable ended. */
+export interface BinExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stderr: string;
+}
+
+const started = new Set<ChildProcess>();
+
+/**
+ * Start the built executable with exactly `env` (plus PATH) and leave it
+ * running, for tests that signal or kill it mid-transfer. `stopStartedBins`
+ * (in afterAll) kills whatever a test left running.
+ */
+export function startBin(args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; exited: Promise<BinExit> } {
+  const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  started.add(child);
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8');
+  });
+  const exited = new Promise<BinExit>((resolve) => {
+    child.once('close', (code, signal) => {
+      started.delete(child);
+      resolve({ code, signal, stderr });
+    });
+  });
+  return { child, exited };
+}
+
+/** Kill every executable `startBin` started that is still running. */
+export function stopStartedBins(): void {
+  for (const child of started) child.kill('SIGKILL');
 }

@@ -1,14 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Descriptor } from '../../src/media/types.js';
 import { startFaultProxy, type FaultProxy, type RequestFilter } from '../helpers/fault-proxy.js';
 import { buildOciLayout, type OciLayoutResult } from '../helpers/oci-fixtures.js';
 import { startRegistry, type RunningRegistry } from '../helpers/registry.js';
-import { runCli } from '../helpers/run-cli.js';
+import { runCli, startBin, stopStartedBins, type BinExit } from '../helpers/run-cli.js';
 import { skopeoDigest } from '../helpers/skopeo.js';
 import { makeTempDir, removeTempDir } from '../helpers/tmp.js';
 
@@ -19,7 +17,6 @@ import { makeTempDir, removeTempDir } from '../helpers/tmp.js';
 // same pull again asks only for the rest (`Range: bytes=STALL_AT-`), leaves
 // the layers that were complete alone, and the result verifies.
 
-const BIN = fileURLToPath(new URL('../../bin/gantry.js', import.meta.url));
 const LAYER_SIZE = 3 * 1024 * 1024;
 const STALL_AT = 1024 * 1024 + 4321;
 const WAIT_MS = 30_000;
@@ -29,38 +26,15 @@ let registry: RunningRegistry;
 let proxy: FaultProxy;
 let image: OciLayoutResult;
 let layers: Descriptor[];
-const children = new Set<ChildProcess>();
 
 const hexOf = (digest: string) => digest.slice('sha256:'.length);
 const partialOf = (dir: string, desc: Descriptor) => join(dir, 'blobs', 'sha256', '.partial', hexOf(desc.digest));
 const blobGet = (desc: Descriptor): RequestFilter => ({ method: 'GET', path: new RegExp(`/blobs/${desc.digest}$`) });
 
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stderr: string;
-}
-
-/** Start bin/gantry.js with exactly `env` (plus PATH); the process is stopped in afterAll if a test leaves it running. */
-function startGantry(args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; exited: Promise<Exit> } {
-  const child = spawn(process.execPath, [BIN, '--insecure', ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-  children.add(child);
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString('utf8');
-  });
-  const exited = new Promise<Exit>((resolve) => {
-    child.once('close', (code, signal) => {
-      children.delete(child);
-      resolve({ code, signal, stderr });
-    });
-  });
-  return { child, exited };
-}
 
 /** Poll `check` until it holds; throws after `WAIT_MS`, or as soon as `exited` settles first (the process ended early). */
-async function waitUntil(what: string, check: () => Promise<boolean>, exited: Promise<Exit>): Promise<void> {
-  let ended: Exit | undefined;
+async function waitUntil(what: string, check: () => Promise<boolean>, exited: Promise<BinExit>): Promise<void> {
+  let ended: BinExit | undefined;
   void exited.then((e) => {
     ended = e;
   });
@@ -103,7 +77,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  for (const child of children) child.kill('SIGKILL');
+  stopStartedBins();
   await proxy?.close();
   await registry?.stop();
   await removeTempDir(work);
@@ -119,11 +93,11 @@ beforeEach(() => {
  * bytes of the second are staged, deliver `signal`, and return how the
  * process ended.
  */
-async function interruptedPull(args: string[], env: NodeJS.ProcessEnv, dir: string, signal: NodeJS.Signals): Promise<Exit> {
+async function interruptedPull(args: string[], env: NodeJS.ProcessEnv, dir: string, signal: NodeJS.Signals): Promise<BinExit> {
   const [done, held] = layers;
   if (!done || !held) throw new Error('fixture needs two layers');
   proxy.rule({ match: blobGet(held), action: 'stall', afterBytes: STALL_AT, ms: 5 * 60_000, times: 1 });
-  const run = startGantry(args, env);
+  const run = startBin(['--insecure', ...args], env);
   const ready = async () =>
     (await sizeOf(join(dir, 'blobs', 'sha256', hexOf(done.digest)))) === done.size && (await sizeOf(partialOf(dir, held))) === STALL_AT;
   await waitUntil(`the first layer published and ${STALL_AT} bytes of the second staged`, ready, run.exited);

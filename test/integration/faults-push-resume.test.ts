@@ -1,13 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Descriptor } from '../../src/media/types.js';
 import { startFaultProxy, type FaultProxy, type ProxiedRequest } from '../helpers/fault-proxy.js';
 import { buildOciLayout, type OciLayoutResult } from '../helpers/oci-fixtures.js';
 import { startRegistry, type RunningRegistry } from '../helpers/registry.js';
-import { runCli } from '../helpers/run-cli.js';
+import { runCli, startBin, stopStartedBins, type BinExit } from '../helpers/run-cli.js';
 import { skopeoDigest } from '../helpers/skopeo.js';
 import { makeTempDir, removeTempDir } from '../helpers/tmp.js';
 
@@ -22,7 +20,6 @@ import { makeTempDir, removeTempDir } from '../helpers/tmp.js';
 // Bytes are counted per upload session (the path's UUID) from the proxy's
 // records of PATCH request bodies; a session's blob is named by its PUT.
 
-const BIN = fileURLToPath(new URL('../../bin/gantry.js', import.meta.url));
 // Large enough that the second layer's upload takes a few hundred
 // milliseconds on loopback: the interruption lands well inside it.
 const LAYER_SIZE = 32 * 1024 * 1024;
@@ -37,34 +34,11 @@ let image: OciLayoutResult;
 let config: Descriptor;
 let first: Descriptor;
 let second: Descriptor;
-const children = new Set<ChildProcess>();
 
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stderr: string;
-}
-
-/** Start bin/gantry.js with exactly `env` (plus PATH); afterAll stops it if a test leaves it running. */
-function startGantry(args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; exited: Promise<Exit> } {
-  const child = spawn(process.execPath, [BIN, '--insecure', ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-  children.add(child);
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString('utf8');
-  });
-  const exited = new Promise<Exit>((resolve) => {
-    child.once('close', (code, signal) => {
-      children.delete(child);
-      resolve({ code, signal, stderr });
-    });
-  });
-  return { child, exited };
-}
 
 /** Poll `check` every few milliseconds until it holds; throws after WAIT_MS, or when the process ends first. */
-async function waitUntil(what: string, check: () => boolean, exited: Promise<Exit>): Promise<void> {
-  let ended: Exit | undefined;
+async function waitUntil(what: string, check: () => boolean, exited: Promise<BinExit>): Promise<void> {
+  let ended: BinExit | undefined;
   void exited.then((e) => {
     ended = e;
   });
@@ -146,7 +120,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  for (const child of children) child.kill('SIGKILL');
+  stopStartedBins();
   await proxy?.close();
   await registry?.stop();
   await removeTempDir(work);
@@ -159,7 +133,7 @@ beforeEach(() => {
 describe('a push interrupted mid-layer', () => {
   it('the registry restarts under it: the rerun completes without sending the stored blobs again', async () => {
     const env = envFor('restart');
-    const run = startGantry(push('restart/app'), env);
+    const run = startBin(['--insecure', ...push('restart/app')], env);
     await waitUntil('the second layer under way', secondLayerUnderWay, run.exited);
     // From here on the registry is away for gantry (every connection reset) until gantry gives up,
     // while the real one is stopped in the middle of the upload and started again.
@@ -197,7 +171,7 @@ describe('a push interrupted mid-layer', () => {
 
   it('Ctrl-C exits 130; after a registry restart the rerun continues the session, sending only the rest', async () => {
     const env = envFor('ctrl-c');
-    const run = startGantry(push('ctrlc/app'), env);
+    const run = startBin(['--insecure', ...push('ctrlc/app')], env);
     await waitUntil('the second layer under way', secondLayerUnderWay, run.exited);
     run.child.kill('SIGINT');
     const exit = await run.exited;
