@@ -6,9 +6,11 @@ import { buildOciLayout, type OciLayoutResult } from '../test/helpers/oci-fixtur
 import { startRegistry, type RunningRegistry } from '../test/helpers/registry.js';
 import { makeTempDir, removeTempDir } from '../test/helpers/tmp.js';
 import { describeEnvironment, findRoot, preflight } from './environment.js';
-import { killRunning, measure, type CommandLine, type Measurement } from './measure.js';
+import { runBench } from './entry.js';
+import { measure, type CommandLine, type Measurement } from './measure.js';
 import { formatSide, markBoth, noChangeProblems, requestsSince, type MirrorRequests } from './mirror-requests.js';
 import { median } from './results.js';
+import { createSandbox, type Sandbox } from './tools.js';
 
 /**
  * `gantry mirror` against `skopeo sync` (issue 5, "Benchmark"): one repository
@@ -128,52 +130,6 @@ async function verify(destination: RunningRegistry, repo: string, expected: Map<
     if (got !== digest) return `${repo}:${tag} is ${got ?? 'absent'}, expected ${digest}`;
   }
   return undefined;
-}
-
-interface Sandbox {
-  gantryEnv(runDir: string): NodeJS.ProcessEnv;
-  skopeoEnv: NodeJS.ProcessEnv;
-  policy: string;
-  authfile: string;
-  registriesD: string;
-  tmp: string;
-}
-
-/** Hermetic environments as in bench/tools.ts: no user credentials or settings reach either tool. */
-async function createSandbox(dir: string): Promise<Sandbox> {
-  const home = join(dir, 'home');
-  const tmp = join(dir, 'tmp');
-  const dockerConfig = join(dir, 'docker-config');
-  const registriesD = join(dir, 'registries.d');
-  const policy = join(dir, 'policy.json');
-  const authfile = join(dir, 'auth.json');
-  const registriesConf = join(dir, 'registries.conf');
-  await Promise.all([home, tmp, dockerConfig, registriesD].map((d) => mkdir(d, { recursive: true })));
-  await Promise.all([
-    writeFile(policy, JSON.stringify({ default: [{ type: 'insecureAcceptAnything' }] })),
-    writeFile(authfile, JSON.stringify({ auths: {} })),
-    writeFile(join(dockerConfig, 'config.json'), JSON.stringify({ auths: {} })),
-    writeFile(registriesConf, 'unqualified-search-registries = []\n'),
-  ]);
-  const base: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-    HOME: home,
-    XDG_CONFIG_HOME: join(home, '.config'),
-    XDG_DATA_HOME: join(home, '.local', 'share'),
-    XDG_CACHE_HOME: join(home, '.cache'),
-    XDG_RUNTIME_DIR: home,
-    TMPDIR: tmp,
-    DOCKER_CONFIG: dockerConfig,
-    NO_COLOR: '1',
-  };
-  return {
-    gantryEnv: (runDir) => ({ ...base, GANTRY_HOME: join(runDir, 'gantry-home') }),
-    skopeoEnv: { ...base, CONTAINERS_REGISTRIES_CONF: registriesConf, REGISTRY_AUTH_FILE: authfile },
-    policy,
-    authfile,
-    registriesD,
-    tmp,
-  };
 }
 
 /** Where `tool`'s copy of run `run` lands on the destination (skopeo sync appends the source's last path component). */
@@ -393,23 +349,4 @@ async function mkdirp(dir: string): Promise<string> {
   return dir;
 }
 
-const EXIT_DEADLINE_MS = 15_000;
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.once(signal, () => {
-    process.stderr.write(`\n${signal}: stopping and cleaning up\n`);
-    killRunning();
-    setTimeout(() => process.exit(130), EXIT_DEADLINE_MS).unref();
-    void Promise.allSettled([...started].map((r) => r.stop())).then(() => process.exit(130));
-  });
-}
-
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    killRunning();
-    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exitCode = 1;
-  },
-);
+runBench(main, started);

@@ -32,6 +32,40 @@ function skopeoLocation(loc: Location): string {
  */
 export async function createTools(options: { root: string; dir: string }): Promise<Tools> {
   const { root, dir } = options;
+  const { gantryEnv, skopeoEnv, policy, authfile, registriesD, tmp } = await createSandbox(dir);
+
+  const gantry = (src: Location, dst: Location, runDir: string): CommandLine => ({
+    file: process.execPath,
+    args: [join(root, 'bin', 'gantry.js'), '--insecure', 'copy', gantryLocation(src), gantryLocation(dst)],
+    env: gantryEnv(runDir),
+  });
+
+  const skopeo = (src: Location, dst: Location): CommandLine => {
+    const args = ['--policy', policy, '--registries.d', registriesD, '--tmpdir', tmp, 'copy', '--preserve-digests'];
+    if (src.kind === 'registry') args.push('--src-tls-verify=false', '--src-authfile', authfile);
+    if (dst.kind === 'registry') args.push('--dest-tls-verify=false', '--dest-authfile', authfile);
+    args.push(skopeoLocation(src), skopeoLocation(dst));
+    return { file: 'skopeo', args, env: skopeoEnv };
+  };
+
+  return {
+    copy: (tool, src, dst, runDir) => (tool === 'gantry' ? gantry(src, dst, runDir) : skopeo(src, dst)),
+  };
+}
+
+/** The hermetic environments both tools run in: no user credentials, settings or caches reach either. */
+export interface Sandbox {
+  /** gantry's environment, with its own GANTRY_HOME under `runDir`. */
+  gantryEnv(runDir: string): NodeJS.ProcessEnv;
+  skopeoEnv: NodeJS.ProcessEnv;
+  policy: string;
+  authfile: string;
+  registriesD: string;
+  tmp: string;
+}
+
+/** Make the sandbox under `dir`: a HOME, an empty docker config and auth file, a policy accepting anything. */
+export async function createSandbox(dir: string): Promise<Sandbox> {
   const home = join(dir, 'home');
   const tmp = join(dir, 'tmp');
   const dockerConfig = join(dir, 'docker-config');
@@ -46,7 +80,7 @@ export async function createTools(options: { root: string; dir: string }): Promi
     writeFile(join(dockerConfig, 'config.json'), JSON.stringify({ auths: {} })),
     writeFile(registriesConf, 'unqualified-search-registries = []\n'),
   ]);
-  const baseEnv: NodeJS.ProcessEnv = {
+  const base: NodeJS.ProcessEnv = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     HOME: home,
     XDG_CONFIG_HOME: join(home, '.config'),
@@ -57,23 +91,12 @@ export async function createTools(options: { root: string; dir: string }): Promi
     DOCKER_CONFIG: dockerConfig,
     NO_COLOR: '1',
   };
-  const skopeoEnv: NodeJS.ProcessEnv = { ...baseEnv, CONTAINERS_REGISTRIES_CONF: registriesConf, REGISTRY_AUTH_FILE: authfile };
-
-  const gantry = (src: Location, dst: Location, runDir: string): CommandLine => ({
-    file: process.execPath,
-    args: [join(root, 'bin', 'gantry.js'), '--insecure', 'copy', gantryLocation(src), gantryLocation(dst)],
-    env: { ...baseEnv, GANTRY_HOME: join(runDir, 'gantry-home') },
-  });
-
-  const skopeo = (src: Location, dst: Location): CommandLine => {
-    const args = ['--policy', policy, '--registries.d', registriesD, '--tmpdir', tmp, 'copy', '--preserve-digests'];
-    if (src.kind === 'registry') args.push('--src-tls-verify=false', '--src-authfile', authfile);
-    if (dst.kind === 'registry') args.push('--dest-tls-verify=false', '--dest-authfile', authfile);
-    args.push(skopeoLocation(src), skopeoLocation(dst));
-    return { file: 'skopeo', args, env: skopeoEnv };
-  };
-
   return {
-    copy: (tool, src, dst, runDir) => (tool === 'gantry' ? gantry(src, dst, runDir) : skopeo(src, dst)),
+    gantryEnv: (runDir) => ({ ...base, GANTRY_HOME: join(runDir, 'gantry-home') }),
+    skopeoEnv: { ...base, CONTAINERS_REGISTRIES_CONF: registriesConf, REGISTRY_AUTH_FILE: authfile },
+    policy,
+    authfile,
+    registriesD,
+    tmp,
   };
 }

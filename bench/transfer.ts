@@ -5,7 +5,7 @@ import { buildOciLayout } from '../test/helpers/oci-fixtures.js';
 import { startRegistry, type RunningRegistry } from '../test/helpers/registry.js';
 import { makeTempDir, removeTempDir } from '../test/helpers/tmp.js';
 import { describeEnvironment, findRoot, preflight } from './environment.js';
-import { killRunning } from './measure.js';
+import { runBench } from './entry.js';
 import { parseOptions, USAGE, UsageError, type BenchOptions, type Shape } from './options.js';
 import { renderBlock, renderTargets, writeJson, type Block } from './report.js';
 import { summarize } from './results.js';
@@ -132,26 +132,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-// Ctrl-C or kill: kill the measured tool, stop the registries (waiting, so no
-// orphan is left behind), then exit; the helpers' exit hooks remove the temp
-// dirs and SIGKILL any registry that did not stop. A second signal kills at once.
-const EXIT_DEADLINE_MS = 15_000;
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.once(signal, () => {
-    process.stderr.write(`\n${signal}: stopping and cleaning up\n`);
-    killRunning();
-    setTimeout(() => process.exit(130), EXIT_DEADLINE_MS).unref();
-    void Promise.allSettled([...started].map((r) => r.stop())).then(() => process.exit(130));
-  });
-}
-
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    killRunning();
-    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exitCode = 1;
-  },
-);
+runBench(main, started);
