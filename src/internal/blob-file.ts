@@ -1,12 +1,23 @@
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, stat, truncate, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GantryError } from '../errors/index.js';
 import { abortError, throwIfAborted } from './abort.js';
 import { syncDirectory } from './atomic-file.js';
+import { isIntegrityError, type IncrementalHash } from './content-check.js';
 import { withFileLock } from './file-lock.js';
+import { createVerifiedFileWriter } from './verified-file-writer.js';
+
+export {
+  createContentCheck,
+  digestMismatchError,
+  isIntegrityError,
+  sizeMismatchError,
+  type ContentCheckOptions,
+  type IncrementalHash,
+} from './content-check.js';
 
 /**
  * Content-addressed files on disk: stage, verify, then publish by rename, so
@@ -14,78 +25,6 @@ import { withFileLock } from './file-lock.js';
  * verified. Used by every local transport (OCI layouts, archives' staging
  * directories, gantry's store).
  */
-
-/** An incremental hash (node:crypto under `digest/`'s createDigester); structural, so `internal` need not import `digest`. */
-export interface IncrementalHash {
-  update(chunk: Uint8Array): unknown;
-  /** `algorithm:hex` of everything fed so far. */
-  digest(): string;
-}
-
-export interface ContentCheckOptions {
-  /** The expected digest, `algorithm:hex`. */
-  digest: string;
-  /** The expected size in bytes. */
-  size: number;
-  /** A hash already fed the first `seen` bytes (a staged prefix), or fresh. */
-  hash: IncrementalHash;
-  /** Bytes already fed to `hash` before this stream (default 0). */
-  seen?: number;
-}
-
-const CORRUPT_HINT = 'The source served different bytes than its descriptor says: retry, and report it if it persists.';
-
-/** SIZE_MISMATCH for `digest`: `received` bytes where `expected` were due. */
-export function sizeMismatchError(digest: string, expected: number, received: number): GantryError {
-  const what = received > expected ? `more than the expected ${expected} bytes` : `${received} of the expected ${expected} bytes`;
-  return new GantryError('SIZE_MISMATCH', `size mismatch for ${digest}: received ${what}`, {
-    hint: CORRUPT_HINT,
-    details: { digest, expectedSize: expected, received },
-  });
-}
-
-/** DIGEST_MISMATCH: the bytes hashed to `actual`, not `expected`. */
-export function digestMismatchError(expected: string, actual: string, size: number): GantryError {
-  return new GantryError('DIGEST_MISMATCH', `digest mismatch: expected ${expected}, got ${actual}`, {
-    hint: CORRUPT_HINT,
-    details: { expected, actual, size },
-  });
-}
-
-/** True for the two errors that mean "these bytes are not the content named". */
-export function isIntegrityError(err: unknown): boolean {
-  return err instanceof GantryError && (err.code === 'SIZE_MISMATCH' || err.code === 'DIGEST_MISMATCH');
-}
-
-/**
- * A pass-through that hashes and counts the bytes after a (possibly empty)
- * already-hashed prefix. It fails with SIZE_MISMATCH as soon as the total
- * passes `size` (the excess chunk is not passed on) and, at the end, with
- * SIZE_MISMATCH when short or DIGEST_MISMATCH when the hash differs: the size
- * first, as image-spec descriptor.md ("Verification") asks.
- */
-export function createContentCheck(options: ContentCheckOptions): Transform {
-  let seen = options.seen ?? 0;
-  return new Transform({
-    transform(chunk: Buffer, _encoding, callback: TransformCallback) {
-      if (seen + chunk.byteLength > options.size) {
-        callback(sizeMismatchError(options.digest, options.size, seen + chunk.byteLength));
-        return;
-      }
-      seen += chunk.byteLength;
-      options.hash.update(chunk);
-      callback(null, chunk);
-    },
-    flush(callback: TransformCallback) {
-      if (seen !== options.size) {
-        callback(sizeMismatchError(options.digest, options.size, seen));
-        return;
-      }
-      const actual = options.hash.digest();
-      callback(actual === options.digest ? null : digestMismatchError(options.digest, actual, seen));
-    },
-  });
-}
 
 /** Size of the file at `path`, or undefined when there is none. */
 export async function fileSize(path: string): Promise<number | undefined> {
@@ -183,11 +122,17 @@ async function stageAndPublish(options: WriteStagedFileOptions): Promise<void> {
     await hashPrefix(partialPath, from, hash, options.signal);
   }
 
-  const check = createContentCheck({ digest: options.digest, size: options.size, hash, seen: from });
-  const progress = createProgressTap(from, options.onProgress);
-  const out = createWriteStream(partialPath, { flags: from > 0 ? 'r+' : 'w', start: from, mode: options.mode ?? 0o644, flush: true });
+  const out = createVerifiedFileWriter({
+    path: partialPath,
+    mode: options.mode ?? 0o644,
+    digest: options.digest,
+    size: options.size,
+    hash,
+    seen: from,
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  });
   try {
-    await pipeline(options.body, check, progress, out, options.signal ? { signal: options.signal } : {});
+    await pipeline(options.body, out, options.signal ? { signal: options.signal } : {});
   } catch (err) {
     await closedStream(out);
     if (isIntegrityError(err)) await unlinkIfPresent(partialPath);
@@ -247,17 +192,6 @@ function syncDirectoryCoalesced(dir: string): Promise<void> {
 async function hashPrefix(path: string, length: number, hash: IncrementalHash, signal: AbortSignal | undefined): Promise<void> {
   const stream = createReadStream(path, { start: 0, end: length - 1, highWaterMark: 1024 * 1024, ...(signal ? { signal } : {}) });
   for await (const chunk of stream as AsyncIterable<Buffer>) hash.update(chunk);
-}
-
-function createProgressTap(start: number, onProgress: ((bytes: number) => void) | undefined): Transform {
-  let bytes = start;
-  return new Transform({
-    transform(chunk: Buffer, _encoding, callback: TransformCallback) {
-      bytes += chunk.byteLength;
-      onProgress?.(bytes);
-      callback(null, chunk);
-    },
-  });
 }
 
 /**
