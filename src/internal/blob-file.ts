@@ -110,34 +110,39 @@ async function stageAndPublish(options: WriteStagedFileOptions): Promise<void> {
   if ((await fileSize(finalPath)) === options.size) return;
 
   const hash = options.newHash();
-  if (from > 0) {
-    const staged = await fileSize(partialPath);
-    if (staged === undefined || staged < from) {
-      throw new GantryError('INTERNAL', `the staged part of ${options.digest} changed while resuming`, {
-        hint: 'Retry: the copy will start this blob over.',
-        details: { digest: options.digest, staged: staged ?? 0, from },
-      });
-    }
-    if (staged > from) await truncate(partialPath, from);
-    await hashPrefix(partialPath, from, hash, options.signal);
-  }
-
-  const out = createVerifiedFileWriter({
-    path: partialPath,
-    mode: options.mode ?? 0o644,
-    digest: options.digest,
-    size: options.size,
-    hash,
-    seen: from,
-    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-  });
   try {
-    await pipeline(options.body, out, options.signal ? { signal: options.signal } : {});
-  } catch (err) {
-    await closedStream(out);
-    if (isIntegrityError(err)) await unlinkIfPresent(partialPath);
-    if (options.signal?.aborted) throw abortError(options.signal);
-    throw err;
+    if (from > 0) {
+      const staged = await fileSize(partialPath);
+      if (staged === undefined || staged < from) {
+        throw new GantryError('INTERNAL', `the staged part of ${options.digest} changed while resuming`, {
+          hint: 'Retry: the copy will start this blob over.',
+          details: { digest: options.digest, staged: staged ?? 0, from },
+        });
+      }
+      if (staged > from) await truncate(partialPath, from);
+      await hashPrefix(partialPath, from, hash, options.signal);
+    }
+
+    const out = createVerifiedFileWriter({
+      path: partialPath,
+      mode: options.mode ?? 0o644,
+      digest: options.digest,
+      size: options.size,
+      hash,
+      seen: from,
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
+    try {
+      await pipeline(options.body, out, options.signal ? { signal: options.signal } : {});
+    } catch (err) {
+      await closedStream(out);
+      if (isIntegrityError(err)) await unlinkIfPresent(partialPath);
+      if (options.signal?.aborted) throw abortError(options.signal);
+      throw err;
+    }
+  } finally {
+    // A hash that ended with a result ignores this; one left mid-way frees its worker state.
+    hash.dispose?.();
   }
   await rename(partialPath, finalPath);
   await syncDirectoryCoalesced(dirname(finalPath));
@@ -190,8 +195,15 @@ function syncDirectoryCoalesced(dir: string): Promise<void> {
 }
 
 async function hashPrefix(path: string, length: number, hash: IncrementalHash, signal: AbortSignal | undefined): Promise<void> {
+  if (hash.updateFromFile) {
+    hash.updateFromFile(path, 0, length);
+    return;
+  }
   const stream = createReadStream(path, { start: 0, end: length - 1, highWaterMark: 1024 * 1024, ...(signal ? { signal } : {}) });
-  for await (const chunk of stream as AsyncIterable<Buffer>) hash.update(chunk);
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    hash.update(chunk);
+    await hash.ready?.();
+  }
 }
 
 /**

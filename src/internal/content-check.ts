@@ -7,11 +7,23 @@ import { GantryError } from '../errors/index.js';
  * content-addressed data (staged files, archive layer stores).
  */
 
-/** An incremental hash (node:crypto under `digest/`'s createDigester); structural, so `internal` need not import `digest`. */
+/**
+ * An incremental hash (node:crypto under `digest/`'s createDigester, or its
+ * off-thread variant); structural, so `internal` need not import `digest`.
+ */
 export interface IncrementalHash {
   update(chunk: Uint8Array): unknown;
   /** `algorithm:hex` of everything fed so far. */
-  digest(): string;
+  digest(): string | Promise<string>;
+  /**
+   * Hash bytes `start..end` of a file the caller just wrote, instead of
+   * passing them through `update` (an off-thread hash reads them itself).
+   */
+  updateFromFile?(path: string, start: number, end: number): void;
+  /** A hash that works behind the caller's back (on a worker) asks it to wait here before feeding more. */
+  ready?(): Promise<void> | undefined;
+  /** Give up without a result. */
+  dispose?(): void;
 }
 
 export interface ContentCheckOptions {
@@ -73,8 +85,10 @@ export function createContentCheck(options: ContentCheckOptions): Transform {
         callback(sizeMismatchError(options.digest, options.size, seen));
         return;
       }
-      const actual = options.hash.digest();
-      callback(actual === options.digest ? null : digestMismatchError(options.digest, actual, seen));
+      Promise.resolve(options.hash.digest()).then(
+        (actual) => callback(actual === options.digest ? null : digestMismatchError(options.digest, actual, seen)),
+        (err: Error) => callback(err),
+      );
     },
   });
 }

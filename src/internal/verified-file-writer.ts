@@ -28,6 +28,12 @@ export interface VerifiedFileWriterOptions extends ContentCheckOptions {
 }
 
 const DEFAULT_BATCH_BYTES = 1024 * 1024;
+/**
+ * A batch that has waited this long for more bytes is written anyway: when a
+ * download stalls, what arrived is on disk (to resume from) within this time,
+ * not only when the batch fills.
+ */
+const IDLE_FLUSH_MS = 100;
 
 /**
  * A Writable that fails with SIZE_MISMATCH as soon as the total passes
@@ -47,15 +53,21 @@ export function createVerifiedFileWriter(options: VerifiedFileWriterOptions): Wr
   let pending: Buffer[] = [];
   let pendingBytes = 0;
 
-  // Writes run one after another: a flush on destroy waits for the one in flight.
+  // Writes run one after another, so the file is always a prefix of the
+  // content; each takes its batch when it is asked for, so the next batch
+  // fills while one is written.
   let flushing: Promise<void> = Promise.resolve();
+  // A hash that can read the file hashes each batch once it is written, off this thread and without a copy.
+  const fromFile = options.hash.updateFromFile?.bind(options.hash);
   const flushPending = (): Promise<void> => {
+    if (pendingBytes === 0) return flushing;
+    const buffers = pending;
+    const length = pendingBytes;
+    pending = [];
+    pendingBytes = 0;
     flushing = flushing.then(async () => {
-      if (pendingBytes === 0 || handle === undefined) return;
-      const buffers = pending;
-      const length = pendingBytes;
-      pending = [];
-      pendingBytes = 0;
+      if (handle === undefined) return;
+      const start = position;
       let written = 0;
       // writev may write less than asked: continue from where it stopped.
       while (written < length) {
@@ -64,6 +76,7 @@ export function createVerifiedFileWriter(options: VerifiedFileWriterOptions): Wr
         written += bytesWritten;
         position += bytesWritten;
       }
+      fromFile?.(options.path, start, position);
     });
     return flushing;
   };
@@ -71,19 +84,40 @@ export function createVerifiedFileWriter(options: VerifiedFileWriterOptions): Wr
   const accept = (chunk: Buffer): Error | undefined => {
     if (seen + chunk.byteLength > options.size) return sizeMismatchError(options.digest, options.size, seen + chunk.byteLength);
     seen += chunk.byteLength;
-    options.hash.update(chunk);
+    if (!fromFile) options.hash.update(chunk);
     pending.push(chunk);
     pendingBytes += chunk.byteLength;
     options.onProgress?.(seen);
     return undefined;
   };
 
+  let idleTimer: NodeJS.Timeout | undefined;
+  const flushWhenIdle = (): void => {
+    if (pendingBytes === 0) return;
+    if (idleTimer) idleTimer.refresh();
+    else {
+      idleTimer = setTimeout(() => void flushPending().catch(() => undefined), IDLE_FLUSH_MS);
+      // A pending flush alone must not keep the process alive.
+      idleTimer.unref();
+    }
+  };
+
   const afterAccept = (callback: (error?: Error | null) => void): void => {
-    if (pendingBytes < batchBytes) {
+    // An off-thread hash that fell behind holds the stream here, so memory stays bounded.
+    const hashing = options.hash.ready?.();
+    let writing: Promise<void> | undefined;
+    if (pendingBytes >= batchBytes) {
+      // Keep taking chunks while this batch is written, but no further than
+      // one batch ahead: wait for the write before it.
+      const previous = flushing;
+      void flushPending().catch(() => undefined);
+      writing = previous;
+    } else flushWhenIdle();
+    if (writing === undefined && hashing === undefined) {
       callback();
       return;
     }
-    flushPending().then(() => callback(), callback);
+    Promise.all([writing, hashing]).then(() => callback(), callback);
   };
 
   return new Writable({
@@ -114,20 +148,21 @@ export function createVerifiedFileWriter(options: VerifiedFileWriterOptions): Wr
       afterAccept(callback);
     },
     final(callback) {
+      clearTimeout(idleTimer);
       if (seen !== options.size) {
         callback(sizeMismatchError(options.digest, options.size, seen));
         return;
       }
-      const actual = options.hash.digest();
-      if (actual !== options.digest) {
-        callback(digestMismatchError(options.digest, actual, seen));
-        return;
-      }
       flushPending()
-        .then(() => handle?.sync())
+        .then(() => options.hash.digest())
+        .then(async (actual) => {
+          if (actual !== options.digest) throw digestMismatchError(options.digest, actual, seen);
+          await handle?.sync();
+        })
         .then(() => callback(), callback);
     },
     destroy(error, callback) {
+      clearTimeout(idleTimer);
       // Bytes received before a failure are a valid prefix to resume from (the
       // digest is checked over the whole blob at the end of the next attempt);
       // bytes that broke the size or digest check are not kept by anyone.

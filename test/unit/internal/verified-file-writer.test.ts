@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createOffThreadDigester } from '../../../src/digest/off-thread-digester.js';
 import { GantryError } from '../../../src/errors/index.js';
 import { closedStream } from '../../../src/internal/blob-file.js';
 import type { IncrementalHash } from '../../../src/internal/content-check.js';
@@ -105,6 +106,22 @@ describe('createVerifiedFileWriter', () => {
     expect((await readFile(path)).equals(bytes.subarray(0, 70_000))).toBe(true);
   });
 
+  it('writes a batch that waits for more bytes once the body stalls, so a kill loses nothing received', async () => {
+    const bytes = randomBytes(100_000);
+    const path = join(dir, 'blob');
+    const body = new PassThrough();
+    const out = createVerifiedFileWriter({ path, mode: 0o644, digest: digestOf(bytes), size: bytes.length, hash: sha256(), batchBytes: 1024 * 1024 });
+    const done = pipeline(body, out);
+    body.write(bytes.subarray(0, 40_000));
+    // Far below a batch, and nothing more comes: the bytes still reach the file (bounded wait, no timing asserted).
+    const deadline = Date.now() + 5000;
+    while ((await stat(path).then((s) => s.size, () => 0)) < 40_000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect((await stat(path)).size).toBe(40_000);
+    body.end(bytes.subarray(40_000));
+    await done;
+    expect((await readFile(path)).equals(bytes)).toBe(true);
+  });
+
   it('creates the file with the mode asked for', async () => {
     const bytes = randomBytes(10);
     const path = join(dir, 'blob');
@@ -115,5 +132,29 @@ describe('createVerifiedFileWriter', () => {
       process.umask(previous);
     }
     expect((await stat(path)).mode & 0o777).toBe(0o600);
+  });
+
+  describe('with an off-thread hash that reads the file it wrote', () => {
+    it('verifies a blob continued from a staged prefix (the worker hashes the prefix and every batch)', async () => {
+      const bytes = randomBytes(3 * 1024 * 1024 + 5);
+      const path = join(dir, 'blob');
+      await writeFile(path, bytes.subarray(0, 1_000_000));
+      const hash = createOffThreadDigester('sha256');
+      hash.updateFromFile(path, 0, 1_000_000);
+      const update = vi.spyOn(hash, 'update');
+      await pipeline(Readable.from(chunked(bytes.subarray(1_000_000), 64 * 1024)), createVerifiedFileWriter({ path, mode: 0o644, digest: digestOf(bytes), size: bytes.length, hash, seen: 1_000_000 }));
+      expect((await readFile(path)).equals(bytes)).toBe(true);
+      // Nothing was copied to the worker: it read the file.
+      expect(update).not.toHaveBeenCalled();
+    });
+
+    it('fails a corrupted blob with DIGEST_MISMATCH', async () => {
+      const bytes = randomBytes(2 * 1024 * 1024);
+      const corrupt = Buffer.from(bytes);
+      corrupt[1_500_000] = (corrupt[1_500_000] as number) ^ 0x10;
+      const out = createVerifiedFileWriter({ path: join(dir, 'blob'), mode: 0o644, digest: digestOf(bytes), size: bytes.length, hash: createOffThreadDigester('sha256') });
+      const err = await pipeline(Readable.from(chunked(corrupt, 64 * 1024)), out).catch((e: unknown) => e);
+      expect((err as GantryError).code).toBe('DIGEST_MISMATCH');
+    });
   });
 });
