@@ -50,7 +50,7 @@ if (!existsSync(installedLock) || mtime(join(root, 'package-lock.json')) > mtime
 }
 
 // 2. Build when any source is newer than the build output.
-const built = Math.min(mtime(join(root, 'dist', 'cli', 'main.js')), mtime(join(root, 'dist', 'gantry.mjs')));
+const built = Math.min(mtime(join(root, 'dist', 'cli', 'main.js')), mtime(join(root, 'dist', 'gantry.cjs')));
 const sources = Math.max(newestIn(join(root, 'src')), mtime(join(root, 'tsconfig.json')), mtime(join(root, 'tsconfig.build.json')));
 if (built === 0 || sources > built) {
   log('building (npm run build)…');

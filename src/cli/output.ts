@@ -1,6 +1,6 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import Table from 'cli-table3';
-import ora, { type Ora } from 'ora';
+import type { Ora } from 'ora';
 import type { CliIo } from './io.js';
 
 export interface OutputOptions {
@@ -81,12 +81,28 @@ export class Output {
     if (!this.quiet) this.io.stderr.write(`${message}\n`);
   }
 
-  /** A spinner on stderr when it is a TTY and output is for people; a no-op otherwise. */
-  spinner(text: string): { stop(): void; succeed(text?: string): void } {
+  /**
+   * A spinner on stderr when it is a TTY and output is for people; a no-op
+   * otherwise. ora is loaded only then: evaluating it (its Unicode width
+   * tables) costs ~16 ms, which scripts and pipes should not pay at every start.
+   */
+  spinner(text: string): { stop(): void } {
     // A TTY that reports no width (some CI terminals, `script` without a size) makes spinners redraw forever.
-    if (this.json || this.quiet || this.io.stderr.isTTY !== true || !((this.io.stderr.columns ?? 0) > 0)) return { stop() {}, succeed() {} };
-    const s: Ora = ora({ text, stream: this.io.stderr, isEnabled: true }).start();
-    return { stop: () => s.stop(), succeed: (t?: string) => s.succeed(t) };
+    if (this.json || this.quiet || this.io.stderr.isTTY !== true || !((this.io.stderr.columns ?? 0) > 0)) return { stop() {} };
+    let stopped = false;
+    let running: Ora | undefined;
+    void import('ora').then(
+      ({ default: ora }) => {
+        if (!stopped) running = ora({ text, stream: this.io.stderr, isEnabled: true }).start();
+      },
+      () => undefined, // no spinner is no loss
+    );
+    return {
+      stop: () => {
+        stopped = true;
+        running?.stop();
+      },
+    };
   }
 }
 

@@ -30,6 +30,16 @@ export interface KeychainStore extends CredentialStore {
 // A variable specifier keeps TypeScript from resolving the optional dependency at build time.
 const KEYRING_PACKAGE = '@napi-rs/keyring';
 
+/**
+ * The binding, loaded on first use. The CLI bundle is CommonJS (compiled
+ * through vm.Script for its code cache), where import() would need an
+ * experimental flag: it has `require`, and the ESM build has import().
+ */
+function loadKeyringPackage(): Promise<KeyringModule> {
+  if (typeof require === 'function') return Promise.resolve().then(() => require(KEYRING_PACKAGE) as KeyringModule);
+  return import(KEYRING_PACKAGE) as Promise<KeyringModule>;
+}
+
 const UNAVAILABLE_HINT =
   'Install and unlock a keyring (gnome-keyring or KWallet on Linux), or log in with `--store auto` (docker’s credsStore/credHelpers) or `--store file` (config.json).';
 
@@ -49,7 +59,7 @@ const UNAVAILABLE_HINT =
  */
 export function createKeychainStore(options: KeychainStoreOptions = {}): KeychainStore {
   const service = options.service ?? 'gantry';
-  const load = options.loadKeyring ?? (() => import(KEYRING_PACKAGE) as Promise<KeyringModule>);
+  const load = options.loadKeyring ?? loadKeyringPackage;
   let loaded: Promise<KeyringModule> | undefined;
 
   async function withEntry<T>(host: string, action: string, use: (entry: KeyringEntry) => Promise<T>): Promise<T> {
