@@ -133,7 +133,7 @@ export async function copyImages(
   const imageTasks = plan.images.map(async (image) => {
     await writeManifest(image.root);
     run.guard();
-    await run.retried(() => target.commit(image.root.descriptor, image.names, { signal }));
+    await run.retried(() => target.commit(image.root.descriptor, image.names, { signal, bytes: image.root.bytes }));
     emit({ type: 'committed', root: image.root.descriptor, names: image.names });
   });
   for (const task of imageTasks) task.catch(run.fail);

@@ -58,6 +58,11 @@ export interface WriteBlobOptions extends TransportOptions {
   onProgress?: (bytes: number) => void;
 }
 
+export interface CommitOptions extends TransportOptions {
+  /** The root's bytes, digest-checked. */
+  bytes?: Uint8Array;
+}
+
 export interface ImageTarget {
   readonly description: string;
   /** True when the blob is already there, complete (HEAD on a registry; a verified file locally). */
@@ -80,8 +85,13 @@ export interface ImageTarget {
   hasManifest(desc: Descriptor, options?: TransportOptions): Promise<boolean>;
   /** Store a manifest or index by digest (no tag yet); its children must already be there. */
   writeManifest(desc: Descriptor, bytes: Uint8Array, options?: TransportOptions): Promise<void>;
-  /** Point names (tags) at a root already written: the last step, so no tag ever names missing content. */
-  commit(root: Descriptor, names: string[], options?: TransportOptions): Promise<void>;
+  /**
+   * Point names (tags) at a root already written: the last step, so no tag
+   * ever names missing content. `options.bytes`, when given, are the root's
+   * exact bytes, already checked against `root.digest` (the engine has them
+   * from the source), so a target need not read them back.
+   */
+  commit(root: Descriptor, names: string[], options?: CommitOptions): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -183,9 +183,9 @@ export function createRegistryTarget(client: RegistryClient, ref: Reference, opt
 
     async commit(root, names, opts) {
       if (names.length === 0) return;
-      let manifest = written.get(root.digest);
+      let manifest = written.get(root.digest) ?? (opts?.bytes && root.mediaType ? { bytes: opts.bytes, mediaType: root.mediaType } : undefined);
       if (!manifest) {
-        // Already there (hasManifest): read back the exact bytes, digest-checked, rather than re-serialize anything.
+        // Already there (hasManifest) and no bytes given: read back the exact bytes, digest-checked, rather than re-serialize anything.
         const fetched = await client.getManifest({ ...repo, digest: root.digest }, { accept: acceptFor(root), ...signalOf(opts) });
         manifest = { bytes: fetched.bytes, mediaType: root.mediaType || fetched.mediaType };
       }
