@@ -67,11 +67,21 @@ if (forTests) {
     'dbus-daemon': 'dbus',
     openssl: 'openssl',
     htpasswd: 'apache2-utils',
+    dockerd: 'docker.io',
   };
+  // docker.io's recommends (apparmor, cgroupfs-mount, git, needrestart, …) are not needed to run
+  // dockerd for `docker load` tests, so it is installed without them.
+  const noRecommends = new Set(['docker.io']);
   const has = (bin) => spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status === 0;
   const missing = [...new Set(Object.entries(needed).filter(([bin]) => !has(bin)).map(([, pkg]) => pkg))];
   if (missing.length > 0) {
-    const install = `apt-get update && sudo apt-get install -y ${missing.join(' ')}`;
+    const plain = missing.filter((pkg) => !noRecommends.has(pkg));
+    const lean = missing.filter((pkg) => noRecommends.has(pkg));
+    const installs = [
+      ...(plain.length > 0 ? [['apt-get', 'install', '-y', ...plain]] : []),
+      ...(lean.length > 0 ? [['apt-get', 'install', '-y', '--no-install-recommends', ...lean]] : []),
+    ];
+    const install = ['apt-get update', ...installs.map((args) => `sudo ${args.join(' ')}`)].join(' && ');
     const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
     const canSudo = !isRoot && has('sudo') && spawnSync('sudo', ['-n', 'true'], { stdio: 'ignore' }).status === 0;
     if (!has('apt-get') || (!isRoot && !canSudo)) {
@@ -82,7 +92,7 @@ if (forTests) {
     log(`installing ${missing.join(', ')} with apt-get…`);
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
     const prefix = isRoot ? [] : ['sudo', '-n', '-E'];
-    for (const args of [['apt-get', 'update'], ['apt-get', 'install', '-y', ...missing]]) {
+    for (const args of [['apt-get', 'update'], ...installs]) {
       const [cmd, ...rest] = [...prefix, ...args];
       run(cmd, rest, { env });
     }

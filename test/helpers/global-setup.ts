@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 export default function setup(): void {
   const missing: string[] = [];
   // htpasswd (apache2-utils) makes the bcrypt entries of the htpasswd-tls registry: node has no bcrypt.
-  for (const bin of ['docker-registry', 'skopeo', 'openssl', 'htpasswd', 'dbus-run-session', 'gnome-keyring-daemon']) {
+  for (const bin of ['docker-registry', 'skopeo', 'openssl', 'htpasswd', 'dbus-run-session', 'gnome-keyring-daemon', 'dockerd']) {
     try {
       execFileSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' });
     } catch {
@@ -18,7 +18,7 @@ export default function setup(): void {
   if (missing.length > 0) {
     throw new Error(
       `missing test dependencies: ${missing.join(', ')}\n` +
-        'install them with: sudo apt-get update && sudo apt-get install -y docker-registry skopeo gnome-keyring dbus openssl apache2-utils',
+        'install them with: sudo apt-get update && sudo apt-get install -y docker-registry skopeo gnome-keyring dbus openssl apache2-utils && sudo apt-get install -y --no-install-recommends docker.io',
     );
   }
   // Tests that run the built executable need dist/ as fresh as src/: build when stale.
