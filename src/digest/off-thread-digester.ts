@@ -41,6 +41,12 @@ export interface AsyncDigester {
   dispose(): void;
 }
 
+/**
+ * Content from this size on is worth hashing on a worker: below it, hashing
+ * in place costs less than the worker's start-up (about 20 ms of a core).
+ */
+export const OFF_THREAD_HASH_BYTES = 8 * 1024 * 1024;
+
 /** Bytes gathered before they go to the worker in one message. */
 const BATCH_BYTES = 512 * 1024;
 /** Bytes sent and not yet hashed beyond which `ready()` asks the caller to wait. */

@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
-import { createDigester, createOffThreadDigester, parseDigest, verifyBytes } from '../../digest/index.js';
+import { createDigester, createOffThreadDigester, OFF_THREAD_HASH_BYTES, parseDigest, verifyBytes } from '../../digest/index.js';
 import { GantryError } from '../../errors/index.js';
 import { writeFileAtomic } from '../../internal/atomic-file.js';
 import { fileSize, sizeMismatchError, stagedLength, writeStagedFile } from '../../internal/blob-file.js';
@@ -17,12 +17,6 @@ import { blobPath, partialBlobPath } from './layout-paths.js';
  * verified by construction (it is only ever renamed into place after
  * verification), so presence with the right size is proof enough.
  */
-
-/**
- * Blobs from this size on are hashed on a worker thread: below it, hashing
- * costs less than the worker's start-up (about 20 ms of a core).
- */
-export const OFF_THREAD_HASH_BYTES = 8 * 1024 * 1024;
 
 /** Manifests beyond this are refused rather than read into memory (registries cap them at 4 MiB). */
 export const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
