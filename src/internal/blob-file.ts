@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, stat, truncate, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -66,6 +67,17 @@ export interface WriteStagedFileOptions {
   mode?: number;
 }
 
+/**
+ * Content up to this size is written without being staged for a resume:
+ * into a temporary file of its own (`partialPath.<random>.tmp`), with no
+ * lock, then verified and renamed into place like the rest. Resuming a few
+ * hundred KiB saves nothing, while the lock and the staging cost a dozen
+ * file-system round trips per blob, which a pull of hundreds of small layers
+ * paid hundreds of times. Concurrent writers of the same content each write
+ * their own file; the renames are atomic and publish identical bytes.
+ */
+export const UNSTAGED_MAX_BYTES = 1024 * 1024;
+
 // A writer of the same blob in another process holds the staging lock for as
 // long as its copy of the bytes takes; wait for it rather than fail.
 const STAGING_LOCK_TIMEOUT_MS = 60 * 60 * 1000;
@@ -80,7 +92,10 @@ const STAGING_LOCK_TIMEOUT_MS = 60 * 60 * 1000;
  * file next to it); when another writer published the file meanwhile, `body`
  * is discarded and the call succeeds. On SIZE_MISMATCH or DIGEST_MISMATCH the
  * staged file is deleted; on any other failure (the body errored, the signal
- * aborted) it is kept, so the next write resumes from its size.
+ * aborted) it is kept, so the next write resumes from its size. Content of
+ * at most UNSTAGED_MAX_BYTES written from the start is the exception: it
+ * goes through a temporary file of its own, without a lock, and is not kept
+ * for a resume.
  *
  * Throws SIZE_MISMATCH / DIGEST_MISMATCH, INTERRUPTED (or the signal's
  * GantryError reason) on abort, INTERNAL when the staged prefix is shorter
@@ -92,10 +107,13 @@ export async function writeStagedFile(options: WriteStagedFileOptions): Promise<
   await ensureDirectory(dirname(options.partialPath));
   await ensureDirectory(dirname(options.finalPath));
   try {
-    await withFileLock(options.partialPath, () => stageAndPublish(options), {
-      timeoutMs: STAGING_LOCK_TIMEOUT_MS,
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
+    if (options.size <= UNSTAGED_MAX_BYTES && options.from === 0) await writeUnstaged(options);
+    else {
+      await withFileLock(options.partialPath, () => stageAndPublish(options), {
+        timeoutMs: STAGING_LOCK_TIMEOUT_MS,
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+    }
   } catch (err) {
     if (options.signal?.aborted && !(err instanceof GantryError)) throw abortError(options.signal);
     throw err;
@@ -103,6 +121,36 @@ export async function writeStagedFile(options: WriteStagedFileOptions): Promise<
     // Whatever happened, the caller's stream must not stay open (a socket, a file).
     if (!options.body.destroyed) options.body.destroy();
   }
+}
+
+async function writeUnstaged(options: WriteStagedFileOptions): Promise<void> {
+  const temp = `${options.partialPath}.${randomBytes(6).toString('hex')}.tmp`;
+  const hash = options.newHash();
+  const out = createVerifiedFileWriter({
+    path: temp,
+    mode: options.mode ?? 0o644,
+    digest: options.digest,
+    size: options.size,
+    hash,
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  });
+  try {
+    await pipeline(options.body, out, options.signal ? { signal: options.signal } : {});
+  } catch (err) {
+    await closedStream(out);
+    await unlinkIfPresent(temp);
+    if (options.signal?.aborted) throw abortError(options.signal);
+    throw err;
+  } finally {
+    hash.dispose?.();
+  }
+  try {
+    await rename(temp, options.finalPath);
+  } catch (err) {
+    await unlinkIfPresent(temp);
+    throw err;
+  }
+  await syncDirectoryCoalesced(dirname(options.finalPath));
 }
 
 async function stageAndPublish(options: WriteStagedFileOptions): Promise<void> {

@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import { createDigester, createOffThreadDigester, OFF_THREAD_HASH_BYTES, parseDigest, verifyBytes } from '../../digest/index.js';
 import { GantryError } from '../../errors/index.js';
 import { writeFileAtomic } from '../../internal/atomic-file.js';
-import { fileSize, sizeMismatchError, stagedLength, writeStagedFile } from '../../internal/blob-file.js';
+import { fileSize, sizeMismatchError, stagedLength, UNSTAGED_MAX_BYTES, writeStagedFile } from '../../internal/blob-file.js';
 import { parseManifest } from '../../media/index.js';
 import type { Descriptor, Manifest } from '../../media/types.js';
 import type { BlobReader, WriteBlobOptions } from '../types.js';
@@ -28,6 +28,8 @@ export async function hasLayoutBlob(dir: string, desc: Descriptor): Promise<bool
 
 /** Bytes of the blob staged by an earlier, interrupted write (0 when none). */
 export async function stagedLayoutBytes(dir: string, desc: Descriptor): Promise<number> {
+  // Small blobs are never staged for a resume (see UNSTAGED_MAX_BYTES): nothing to look for.
+  if (desc.size <= UNSTAGED_MAX_BYTES) return 0;
   return stagedLength(partialBlobPath(dir, desc.digest), desc.size);
 }
 

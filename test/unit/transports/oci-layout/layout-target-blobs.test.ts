@@ -102,7 +102,8 @@ describe('OCI layout target: writing blobs', () => {
 
   it('an interrupted write keeps its staged bytes, and the next write resumes from them', async () => {
     const target = createOciLayoutTarget(dir);
-    const { bytes, desc } = blob(200_000);
+    // Above UNSTAGED_MAX_BYTES: smaller blobs are not staged for a resume.
+    const { bytes, desc } = blob(2_000_000);
     await expect(target.writeBlob(desc, failingAfter(bytes.subarray(0, 70_000)), { from: 0 })).rejects.toThrow(/connection reset/);
     expect(await exists(finalPath(desc))).toBe(false);
     expect(await target.hasBlob(desc)).toBe(false);
@@ -112,14 +113,14 @@ describe('OCI layout target: writing blobs', () => {
     const progress: number[] = [];
     await target.writeBlob(desc, Readable.from([bytes.subarray(staged)]), { from: staged, onProgress: (n) => progress.push(n) });
     expect((await readFile(finalPath(desc))).equals(bytes)).toBe(true);
-    expect(progress.at(-1)).toBe(200_000);
+    expect(progress.at(-1)).toBe(2_000_000);
     expect(Math.min(...progress)).toBeGreaterThan(70_000);
     expect(await exists(partialPath(desc))).toBe(false);
   });
 
   it('a staged prefix that was damaged is caught by the whole-blob digest, and removed', async () => {
     const target = createOciLayoutTarget(dir);
-    const { bytes, desc } = blob(64_000);
+    const { bytes, desc } = blob(1_500_000);
     await mkdir(join(dir, 'blobs', 'sha256', '.partial'), { recursive: true });
     const damaged = Buffer.from(bytes.subarray(0, 30_000));
     damaged[10] = (damaged[10] as number) ^ 1;
@@ -132,9 +133,9 @@ describe('OCI layout target: writing blobs', () => {
 
   it('a staged file longer than the blob is not offered for resume, and a fresh write replaces it', async () => {
     const target = createOciLayoutTarget(dir);
-    const { bytes, desc } = blob(1000);
+    const { bytes, desc } = blob(1_100_000);
     await mkdir(join(dir, 'blobs', 'sha256', '.partial'), { recursive: true });
-    await writeFile(partialPath(desc), randomBytes(5000));
+    await writeFile(partialPath(desc), randomBytes(1_200_000));
     expect(await target.stagedBytes(desc)).toBe(0);
     await target.writeBlob(desc, Readable.from([bytes]), { from: 0 });
     expect((await readFile(finalPath(desc))).equals(bytes)).toBe(true);
@@ -159,7 +160,7 @@ describe('OCI layout target: writing blobs', () => {
 
   it('an aborted write throws INTERRUPTED and keeps what was staged', async () => {
     const target = createOciLayoutTarget(dir);
-    const { bytes, desc } = blob(100_000);
+    const { bytes, desc } = blob(1_500_000);
     const controller = new AbortController();
     const body = new Readable({
       read() {
@@ -172,6 +173,18 @@ describe('OCI layout target: writing blobs', () => {
     await expect(target.writeBlob(desc, body, { from: 0, signal: controller.signal })).rejects.toMatchObject({ code: 'INTERRUPTED' });
     expect(await target.stagedBytes(desc)).toBe(40_000);
     expect(body.destroyed).toBe(true);
+  });
+
+  it('writes a small blob through a temporary file of its own: no lock, nothing staged, nothing left on failure', async () => {
+    const target = createOciLayoutTarget(dir);
+    const { bytes, desc } = blob(300_000);
+    const partials = async (): Promise<string[]> => readdir(join(dir, 'blobs', 'sha256', '.partial')).catch(() => []);
+    await expect(target.writeBlob(desc, failingAfter(bytes.subarray(0, 70_000)), { from: 0 })).rejects.toThrow(/connection reset/);
+    expect(await partials()).toEqual([]);
+    expect(await target.stagedBytes(desc)).toBe(0);
+    await target.writeBlob(desc, Readable.from([bytes]), { from: 0 });
+    expect((await readFile(finalPath(desc))).equals(bytes)).toBe(true);
+    expect(await partials()).toEqual([]);
   });
 
   it('stores manifests only when their bytes match the descriptor', async () => {
