@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { measure, type CommandLine } from './measure.js';
 import type { Tool, Workload } from './options.js';
@@ -42,6 +44,9 @@ async function runOnce(ctx: BenchContext, options: SeriesOptions, tool: Tool, ru
     const prepared = await prepare(ctx, { fixture: options.fixture, workload: options.workload, tool, run, runDir });
     try {
       const command = ctx.tools.copy(tool, prepared.src, prepared.dst, runDir);
+      // The previous run's gigabytes may still be on their way to disk: let that write-back land
+      // now, not on whichever tool runs next (it made single pull runs of either tool 2× slower).
+      await promisify(execFile)('sync');
       const marks = await markLogs(prepared.registries);
       const m = await measure(command, { dir: runDir, timeoutMs: ctx.timeoutMs });
       const activity = await activitySince(marks);
