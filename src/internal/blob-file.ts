@@ -126,21 +126,9 @@ export async function writeStagedFile(options: WriteStagedFileOptions): Promise<
 async function writeUnstaged(options: WriteStagedFileOptions): Promise<void> {
   const temp = `${options.partialPath}.${randomBytes(6).toString('hex')}.tmp`;
   const hash = options.newHash();
-  const out = createVerifiedFileWriter({
-    path: temp,
-    mode: options.mode ?? 0o644,
-    digest: options.digest,
-    size: options.size,
-    hash,
-    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-  });
   try {
-    await pipeline(options.body, out, options.signal ? { signal: options.signal } : {});
-  } catch (err) {
-    await closedStream(out);
-    await unlinkIfPresent(temp);
-    if (options.signal?.aborted) throw abortError(options.signal);
-    throw err;
+    // Nothing of a small write is worth keeping: whatever failed, the file goes.
+    await streamVerified(options, { path: temp, hash, seen: 0, keepOnFailure: () => false });
   } finally {
     hash.dispose?.();
   }
@@ -151,6 +139,34 @@ async function writeUnstaged(options: WriteStagedFileOptions): Promise<void> {
     throw err;
   }
   await syncDirectoryCoalesced(dirname(options.finalPath));
+}
+
+/**
+ * Stream `options.body` into `target.path` through the verified writer. On
+ * failure the file is deleted unless `keepOnFailure` says otherwise, and an
+ * abort is reported as the signal's reason.
+ */
+async function streamVerified(
+  options: WriteStagedFileOptions,
+  target: { path: string; hash: IncrementalHash; seen: number; keepOnFailure: (err: unknown) => boolean },
+): Promise<void> {
+  const out = createVerifiedFileWriter({
+    path: target.path,
+    mode: options.mode ?? 0o644,
+    digest: options.digest,
+    size: options.size,
+    hash: target.hash,
+    seen: target.seen,
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  });
+  try {
+    await pipeline(options.body, out, options.signal ? { signal: options.signal } : {});
+  } catch (err) {
+    await closedStream(out);
+    if (!target.keepOnFailure(err)) await unlinkIfPresent(target.path);
+    if (options.signal?.aborted) throw abortError(options.signal);
+    throw err;
+  }
 }
 
 async function stageAndPublish(options: WriteStagedFileOptions): Promise<void> {
@@ -171,23 +187,8 @@ async function stageAndPublish(options: WriteStagedFileOptions): Promise<void> {
       await hashPrefix(partialPath, from, hash, options.signal);
     }
 
-    const out = createVerifiedFileWriter({
-      path: partialPath,
-      mode: options.mode ?? 0o644,
-      digest: options.digest,
-      size: options.size,
-      hash,
-      seen: from,
-      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-    });
-    try {
-      await pipeline(options.body, out, options.signal ? { signal: options.signal } : {});
-    } catch (err) {
-      await closedStream(out);
-      if (isIntegrityError(err)) await unlinkIfPresent(partialPath);
-      if (options.signal?.aborted) throw abortError(options.signal);
-      throw err;
-    }
+    // An interrupted write stays staged for a resume; bytes that failed the size or digest check do not.
+    await streamVerified(options, { path: partialPath, hash, seen: from, keepOnFailure: (err) => !isIntegrityError(err) });
   } finally {
     // A hash that ended with a result ignores this; one left mid-way frees its worker state.
     hash.dispose?.();
