@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // The executable: run the CLI (the single-file bundle the build makes) and hand
 // its exit code to the process.
-import { loadCli } from './load-cli.js';
+import { keepWasmInBaselineTier, loadCli } from './load-cli.js';
 
 const { main } = loadCli();
+keepWasmInBaselineTier();
 
 // `gantry tags REPO | head -1`: the reader went away, which is not an error
 // worth a stack trace; stop quietly as a pipeline expects.

@@ -8,10 +8,28 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 import { Script } from 'node:vm';
 
 export const BUNDLE = fileURLToPath(new URL('../dist/gantry.cjs', import.meta.url));
 export const CODE_CACHE = `${BUNDLE}.cache`;
+
+/**
+ * Keeps V8 from recompiling WebAssembly with TurboFan. undici parses HTTP
+ * with llhttp compiled to WebAssembly; V8 starts it in its baseline
+ * compiler (Liftoff) and, once warm, recompiles it on a background thread:
+ * ~50 ms of CPU that node waits for before it exits, so every command that
+ * talks to a registry took 50 ms longer than its work (a re-push: 0.16 s
+ * instead of 0.11 s). Liftoff's code is fast enough for parsing response
+ * heads; bodies pass through it untouched.
+ *
+ * Call it after `loadCli`, before the first request: V8 checks code caches
+ * (the bundle's, and node's own for its built-in modules) against the flags
+ * they were made with, so flags changed earlier would cost both caches.
+ */
+export function keepWasmInBaselineTier() {
+  setFlagsFromString('--liftoff-only');
+}
 
 /** The bundle's exports (`main`) and the compiled script (for `createCachedData`). */
 export function loadCli() {
