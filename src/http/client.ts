@@ -123,6 +123,12 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           method: method as Dispatcher.HttpMethod,
           headers,
           body: request.body ?? null,
+          // undici closes the connection after every HEAD (in case a broken
+          // server sends a body anyway), so each manifest or blob HEAD paid
+          // a new TCP and TLS handshake: a mirror run is mostly HEADs.
+          // Registries answer HEAD as HTTP says (no body, a Content-Length),
+          // as Go's client, which skopeo uses, also assumes.
+          ...(method === 'HEAD' ? { reset: false } : {}),
           ...(request.headersTimeoutMs !== undefined ? { headersTimeout: request.headersTimeoutMs } : {}),
           ...(request.signal ? { signal: request.signal } : {}),
         });

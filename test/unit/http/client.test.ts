@@ -73,6 +73,21 @@ describe('createHttpClient', () => {
     expect(new Set(server.requests.map((r) => r.remotePort)).size).toBeLessThanOrEqual(2);
   });
 
+  it('keeps the connection open after a HEAD, so HEADs and GETs share one', async () => {
+    server.use(
+      http.head(`${server.origin}/v2/r/manifests/t`, () => new HttpResponse(null, { headers: { 'content-length': '42', 'docker-content-digest': 'sha256:x' } })),
+      http.get(`${server.origin}/v2/r/manifests/t`, () => HttpResponse.text('manifest')),
+    );
+    const c = client();
+    for (let i = 0; i < 6; i++) {
+      const res = await c.request({ method: i % 2 === 0 ? 'HEAD' : 'GET', url: `${server.origin}/v2/r/manifests/t` });
+      await res.read(1024);
+    }
+    expect(server.requests.map((r) => r.method)).toEqual(['HEAD', 'GET', 'HEAD', 'GET', 'HEAD', 'GET']);
+    // Closed after each HEAD, this took at least 3 connections.
+    expect(new Set(server.requests.map((r) => r.remotePort)).size).toBeLessThanOrEqual(2);
+  });
+
   it('retries a GET on 503 and returns the eventual success', async () => {
     let calls = 0;
     server.use(
