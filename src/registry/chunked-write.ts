@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough, Writable, type Readable } from 'node:stream';
 import { GantryError } from '../errors/index.js';
 import { abortError } from '../internal/abort.js';
 
@@ -60,7 +60,6 @@ export async function writeInChunks(body: Readable, options: ChunkedWriteOptions
   const onAbort = (): void => stop.abort(abortError(signal as AbortSignal));
   if (signal?.aborted) onAbort();
   else signal?.addEventListener('abort', onAbort, { once: true });
-  const iterator = (body as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
   let part: OpenPart | undefined;
   let sent = 0;
   let finished = false;
@@ -94,33 +93,76 @@ export async function writeInChunks(body: Readable, options: ChunkedWriteOptions
     return closing.done;
   };
 
-  try {
-    for (;;) {
-      const step = await untilStopped(iterator.next(), stop.signal);
-      if (step.done) break;
-      let chunk = typeof step.value === 'string' ? Buffer.from(step.value) : step.value;
-      if (length !== undefined && sent + chunk.length > length) throw tooLong(options, sent + chunk.length);
-      while (chunk.length > 0) {
-        part ??= openPart();
-        const piece = chunk.length > chunkBytes - part.bytes ? chunk.subarray(0, chunkBytes - part.bytes) : chunk;
-        chunk = chunk.subarray(piece.length);
-        part.bytes += piece.length;
-        sent += piece.length;
-        const flowing = part.stream.write(piece);
-        options.onBytes?.(sent);
-        if (!flowing) await once(part.stream, 'drain', { signal: stop.signal });
-        if (part.bytes >= chunkBytes) {
-          await untilStopped(closePart(part), stop.signal);
+  let bodyError: unknown;
+  // The body is piped into a sink rather than iterated: a layer arrives as
+  // thousands of socket-sized chunks, and a promise plus an abort listener
+  // per chunk was a measurable share of a copy's CPU. Waits (a full part
+  // buffer, a part's confirmation) are rare and still listen to `stop`.
+  const feed = (chunk: Buffer, done: (err?: Error | null) => void): void => {
+    while (chunk.length > 0) {
+      part ??= openPart();
+      const open = part;
+      const piece = chunk.length > chunkBytes - open.bytes ? chunk.subarray(0, chunkBytes - open.bytes) : chunk;
+      chunk = chunk.subarray(piece.length);
+      open.bytes += piece.length;
+      sent += piece.length;
+      const flowing = open.stream.write(piece);
+      options.onBytes?.(sent);
+      const rest = chunk;
+      if (open.bytes >= chunkBytes) {
+        untilStopped(closePart(open), stop.signal).then(() => {
           part = undefined;
-        }
+          feed(rest, done);
+        }, done);
+        return;
+      }
+      if (!flowing) {
+        once(open.stream, 'drain', { signal: stop.signal }).then(() => feed(rest, done), () => done(stop.signal.reason as Error));
+        return;
       }
     }
-    finished = true;
-    if (length !== undefined && sent < length) throw tooShort(options, sent);
-    if (part) {
-      await untilStopped(closePart(part), stop.signal);
-      part = undefined;
-    }
+    done();
+  };
+  const sink = new Writable({
+    write(chunk: Buffer | string, _encoding, callback) {
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      if (length !== undefined && sent + bytes.length > length) callback(tooLong(options, sent + bytes.length));
+      else feed(bytes, callback);
+    },
+    final(callback) {
+      finished = true;
+      // A failed body ends the sink too (below), once what it delivered went
+      // out: its error is the one to report, and the part in flight is
+      // ended early (with a grace period) on the way out.
+      if (bodyError !== undefined) return callback();
+      if (length !== undefined && sent < length) return callback(tooShort(options, sent));
+      if (!part) return callback();
+      const last = part;
+      untilStopped(closePart(last), stop.signal).then(() => {
+        part = undefined;
+        callback();
+      }, callback);
+    },
+  });
+  const onStop = (): void => {
+    sink.destroy(stop.signal.reason as Error);
+  };
+  stop.signal.addEventListener('abort', onStop, { once: true });
+
+  // Piped rather than pipeline()d: when the body fails, what it delivered
+  // before still goes out and the part in flight is ended early, not cut
+  // (pipeline would destroy the sink with its buffered chunks).
+  try {
+    await new Promise<void>((resolve, reject) => {
+      body.on('error', (err) => {
+        if (bodyError !== undefined) return;
+        bodyError = err;
+        if (!sink.destroyed) sink.end();
+      });
+      sink.once('finish', () => (bodyError === undefined ? resolve() : reject(bodyError)));
+      sink.once('error', (err) => reject(bodyError ?? err));
+      body.pipe(sink);
+    });
     return sent;
   } catch (err) {
     if (part && !part.broken) await endEarly(part, options.graceMs ?? DEFAULT_GRACE_MS);
@@ -130,6 +172,7 @@ export async function writeInChunks(body: Readable, options: ChunkedWriteOptions
     throw stop.signal.aborted ? stop.signal.reason : err;
   } finally {
     signal?.removeEventListener('abort', onAbort);
+    stop.signal.removeEventListener('abort', onStop);
   }
 
   async function endEarly(open: OpenPart, graceMs: number): Promise<void> {

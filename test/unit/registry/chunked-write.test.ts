@@ -148,6 +148,28 @@ describe('writeInChunks', () => {
     expect(Buffer.concat(r.parts).length).toBe(3500);
   });
 
+  it('fails with SIZE_MISMATCH when the body ends short on a part boundary', async () => {
+    const r = receiver();
+    const err = await failure(writeInChunks(body(6000, 1000), { chunkBytes: 3000, length: 9000, label: 'test', sendPart: r.sendPart }));
+    expect((err as GantryError).code).toBe('SIZE_MISMATCH');
+    expect(r.parts.map((p) => p.length)).toEqual([3000, 3000]);
+  });
+
+  it('cuts the part in flight when its answer does not come within the grace period after the body fails', async () => {
+    let cut = false;
+    const sendPart: SendPart = (part, signal) =>
+      new Promise<void>((_resolve, reject) => {
+        part.resume();
+        signal.addEventListener('abort', () => {
+          cut = true;
+          reject(new Error('cut'));
+        });
+      });
+    const err = await failure(writeInChunks(body(10_000, 1000, { failAfter: 2000 }), { chunkBytes: 5000, label: 'test', sendPart, graceMs: 20 }));
+    expect(err.message).toBe('source failed');
+    expect(cut).toBe(true);
+  });
+
   it('throws the error of a part the receiver refuses, and destroys the body', async () => {
     const source = body(10_000, 1000);
     const r = receiver((index) => {
