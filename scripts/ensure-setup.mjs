@@ -4,7 +4,7 @@
 // are newer than the build, and (for tests) make sure the real components the
 // suite runs against are present. Node built-ins only: nothing is installed yet.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -42,6 +42,37 @@ function newestIn(dir) {
   return newest;
 }
 
+// Two test runs at once (two terminals, or vitest started twice) must not
+// both run `npm ci`: the second empties node_modules under the first. One
+// holds this lock for steps 1 and 2; the others wait, then find nothing to do.
+const lock = join(root, '.tmp', 'setup.lock');
+const STALE_LOCK_MS = 15 * 60_000;
+function acquire() {
+  mkdirSync(dirname(lock), { recursive: true });
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  let waited = false;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      // Released however this script ends: `run` exits the process on a failure.
+      process.on('exit', release);
+      return;
+    } catch (err) {
+      if (err.code !== 'EEXIST') throw err;
+    }
+    // A holder that died leaves its lock behind; no setup takes this long.
+    if (Date.now() - mtime(lock) > STALE_LOCK_MS) rmSync(lock, { recursive: true, force: true });
+    if (!waited) log('waiting for another setup (npm ci / build) to finish…');
+    waited = true;
+    Atomics.wait(sleeper, 0, 0, 250);
+  }
+}
+
+function release() {
+  rmSync(lock, { recursive: true, force: true });
+}
+
+acquire();
 // 1. npm packages: missing, or the lock file changed since the last install.
 const installedLock = join(root, 'node_modules', '.package-lock.json');
 if (!existsSync(installedLock) || mtime(join(root, 'package-lock.json')) > mtime(installedLock)) {
@@ -56,6 +87,7 @@ if (built === 0 || sources > built) {
   log('building (npm run build)…');
   run(npm, ['run', 'build', '--silent']);
 }
+release();
 
 // 3. The real components the test suite runs against.
 if (forTests) {
