@@ -28,7 +28,7 @@ export async function openSource(ctx: CommandContext, location: ImageLocation, o
     case 'oci-archive':
       return createOciArchiveSource(location.path, location.tag ? { tag: location.tag } : {});
     case 'docker-archive':
-      return createDockerArchiveSource(location.path, location.ref ? { ref: familiarOf(location.ref) } : {});
+      return createDockerArchiveSource(location.path, dockerArchiveSelection(location));
     case 'local':
       return createLocalStoreSource(ctx.io.env, withDefaultTag(location.ref));
   }
@@ -47,6 +47,11 @@ export async function openTarget(ctx: CommandContext, location: ImageLocation): 
     case 'oci-archive':
       return createOciArchiveTarget(location.path, location.tag ? { tag: location.tag } : {});
     case 'docker-archive':
+      if (location.index !== undefined) {
+        throw new GantryError('USAGE', `${formatLocation(location)} selects an image to read: a destination cannot be @N`, {
+          hint: 'write to docker-archive:FILE (each image keeps its names) or docker-archive:FILE:NAME:TAG',
+        });
+      }
       return createDockerArchiveTarget(location.path, location.ref ? { ref: familiarOf(location.ref) } : {});
     case 'local':
       return createLocalStoreTarget(ctx.io.env, location.ref);
@@ -85,6 +90,12 @@ function tagOfName(name: string): string | undefined {
     if (isGantryError(err, 'REFERENCE_INVALID')) return undefined;
     throw err;
   }
+}
+
+/** The image a docker-archive source names: `@N` (skopeo's form, the source reads it), a reference, or every image. */
+function dockerArchiveSelection(location: Extract<ImageLocation, { transport: 'docker-archive' }>): { ref?: string } {
+  if (location.index !== undefined) return { ref: `@${location.index}` };
+  return location.ref ? { ref: familiarOf(location.ref) } : {};
 }
 
 function withDefaultTag(ref: Reference): Reference {

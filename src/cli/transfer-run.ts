@@ -1,9 +1,10 @@
 import { GantryError } from '../errors/index.js';
 import { isIndexMediaType } from '../media/index.js';
 import type { Platform } from '../media/types.js';
-import { formatLocation, type ImageLocation } from '../reference/index.js';
+import { formatLocation, type ImageLocation, type Reference } from '../reference/index.js';
 import { copyImages, type CopyImagesResult, type CopyRequest } from '../transfer/index.js';
 import type { CopyResult } from '../transfer/types.js';
+import { dockerArchiveRepoTags } from '../transports/archive/index.js';
 import type { CommandContext } from './context.js';
 import { openSource, openTarget, targetNames } from './locations.js';
 import type { Output } from './output.js';
@@ -56,7 +57,9 @@ export async function runTransfer(ctx: CommandContext, out: Output, request: Tra
     }
     const requests: CopyRequest[] = images.map((image) => ({
       root: image.root,
-      names: [...new Set([...targetNames(request.target, image.names), ...(request.extraTags ?? [])])],
+      names: namesEachInFull(targetLocation)
+        ? dockerArchiveRepoTags(image, sourceRepository(request.source))
+        : [...new Set([...targetNames(request.target, image.names), ...(request.extraTags ?? [])])],
     }));
     const result = await copyImages(source, target, requests, {
       signal: ctx.signal,
@@ -81,12 +84,26 @@ export async function runTransfer(ctx: CommandContext, out: Output, request: Tra
 
 /** `docker load` names images from the archive: give one that has no name the source's reference, as docker save does. */
 function nameDockerArchive(target: ImageLocation, source: ImageLocation): ImageLocation {
-  if (target.transport !== 'docker-archive' || target.ref) return target;
+  if (target.transport !== 'docker-archive' || target.ref || target.index !== undefined) return target;
   if (source.transport === 'registry' || source.transport === 'local') {
     const { digest: _digest, ...named } = source.ref;
     return named.tag ? { ...target, ref: named } : target;
   }
   return target;
+}
+
+/**
+ * A docker archive the destination does not name keeps each image's own
+ * names in full (RepoTags), as `docker save a:1 b:2` does; see
+ * dockerArchiveRepoTags for how they are made from the source's names.
+ */
+function namesEachInFull(target: ImageLocation): boolean {
+  return target.transport === 'docker-archive' && target.ref === undefined;
+}
+
+/** The repository a registry or local-store source read its images from: their bare tags are tags of it. */
+function sourceRepository(location: ImageLocation): Reference | undefined {
+  return location.transport === 'registry' || location.transport === 'local' ? location.ref : undefined;
 }
 
 function namesOneTag(location: ImageLocation): boolean {

@@ -8,12 +8,17 @@ import type { Reference } from './types.js';
  * already know: skopeo's `docker://`, `oci:`, `oci-archive:` and
  * `docker-archive:`, regctl's `ocidir://`, and gantry's `local:` for its own
  * store. A bare reference is a registry image.
+ *
+ * A docker archive names its image by reference (`docker-archive:FILE:REF`,
+ * matched against RepoTags) or, skopeo's `docker-archive:FILE:@N`, by
+ * `index`: the N-th image of its manifest.json, from 0. Never both. `index`
+ * only selects an image to read; a destination cannot use it.
  */
 export type ImageLocation =
   | { transport: 'registry'; ref: Reference }
   | { transport: 'oci'; path: string; tag?: string }
   | { transport: 'oci-archive'; path: string; tag?: string }
-  | { transport: 'docker-archive'; path: string; ref?: Reference }
+  | { transport: 'docker-archive'; path: string; ref?: Reference; index?: number }
   | { transport: 'local'; ref: Reference };
 
 export type Transport = ImageLocation['transport'];
@@ -24,7 +29,8 @@ const TAG = /^[\w][\w.-]{0,127}$/;
  * Parse a location. Throws REFERENCE_INVALID (exit 2) naming the part that is
  * wrong. Like skopeo, `oci:` and the archives split PATH from TAG at the first
  * colon (a path cannot contain one); `ocidir://PATH:TAG` splits at the last
- * colon when what follows is a tag, as regctl does.
+ * colon when what follows is a tag, as regctl does. `docker-archive:FILE:@N`
+ * (a `@` and decimal digits) is the N-th image of the archive.
  */
 export function parseLocation(input: string): ImageLocation {
   const scheme = /^([a-z-]+):(\/\/)?/.exec(input);
@@ -49,7 +55,9 @@ export function parseLocation(input: string): ImageLocation {
     case 'docker-archive': {
       if (scheme[2]) break;
       const { path, suffix } = splitFirst(rest);
-      return { transport: 'docker-archive', path: requirePath(input, path), ...(suffix ? { ref: parseReference(suffix) } : {}) };
+      const at = requirePath(input, path);
+      if (suffix?.startsWith('@')) return { transport: 'docker-archive', path: at, index: requireIndex(input, suffix) };
+      return { transport: 'docker-archive', path: at, ...(suffix ? { ref: parseReference(suffix) } : {}) };
     }
     case 'local':
       if (scheme[2]) break;
@@ -89,6 +97,18 @@ function requireTag(input: string, tag: string): string {
   return tag;
 }
 
+/** skopeo's source index: `@` and a decimal number, the image's position in manifest.json from 0. */
+function requireIndex(input: string, suffix: string): number {
+  const index = /^@\d{1,15}$/.test(suffix) ? Number(suffix.slice(1)) : Number.NaN;
+  if (!Number.isSafeInteger(index)) {
+    throw new GantryError('REFERENCE_INVALID', `invalid image index ${JSON.stringify(suffix)} in ${JSON.stringify(input)}`, {
+      hint: 'docker-archive:FILE:@N names the N-th image of the archive, counting from 0 (e.g. docker-archive:images.tar:@1); name an image by reference as docker-archive:FILE:NAME:TAG',
+      details: { input, position: input.length - suffix.length },
+    });
+  }
+  return index;
+}
+
 /** The location as the user would write it again (canonical references). */
 export function formatLocation(location: ImageLocation, options: { familiar?: boolean } = {}): string {
   const ref = (r: Reference) => (options.familiar ? familiarReference(r) : formatReference(r));
@@ -99,6 +119,7 @@ export function formatLocation(location: ImageLocation, options: { familiar?: bo
     case 'oci-archive':
       return `${location.transport}:${location.path}${location.tag ? `:${location.tag}` : ''}`;
     case 'docker-archive':
+      if (location.index !== undefined) return `docker-archive:${location.path}:@${location.index}`;
       return `docker-archive:${location.path}${location.ref ? `:${ref(location.ref)}` : ''}`;
     case 'local':
       return `local:${ref(location.ref)}`;

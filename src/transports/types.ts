@@ -20,6 +20,14 @@ export interface SourceImage {
   root: Descriptor;
   /** Names the image has at the source (tags), used as defaults for the target. */
   names: string[];
+  /**
+   * Whole references the image has at the source, in docker's familiar form
+   * (`alpine:3.20`, `localhost:5000/x:1`), when the source records a
+   * repository with each name (a docker archive's RepoTags). Optional: most
+   * sources know only tags. `dockerArchiveRepoTags` (transports/archive)
+   * turns them into the image's names in another docker archive.
+   */
+  references?: string[];
 }
 
 /** Where a blob came from, so a target on the same registry can mount instead of upload. */

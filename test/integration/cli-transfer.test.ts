@@ -192,3 +192,84 @@ describe('local formats', () => {
     expect(missing.code).toBe(4);
   });
 });
+
+describe('archives of several images', () => {
+  interface ArchiveEntry {
+    Config: string;
+    RepoTags: string[];
+  }
+  const tarFile = (tar: string, name: string): string => execFileSync('tar', ['-xOf', tar, name], { encoding: 'utf8' });
+  const manifestOf = (tar: string): ArchiveEntry[] => JSON.parse(tarFile(tar, 'manifest.json')) as ArchiveEntry[];
+  const configOf = (entry: ArchiveEntry | undefined): string => `sha256:${entry?.Config.replace(/\.json$/, '')}`;
+  let repo: string;
+  let other: OciLayoutResult;
+  let allTags: string;
+
+  beforeAll(async () => {
+    repo = `${a.host}/archive/app`;
+    other = await buildOciLayout(join(work, 'archive-other'), { tag: 's', platform: 'linux/amd64', layers: 2, layerSize: 16 * 1024, seed: 'cli-transfer-archive', mediaTypes: 'oci' });
+    expect((await gantry('push', `oci:${multi.dir}:v1`, `${repo}:1.0`, '-t', '1.0.1')).code).toBe(0);
+    expect((await gantry('push', `oci:${other.dir}:s`, `${repo}:2.0`)).code).toBe(0);
+    allTags = join(work, 'all-tags.tar');
+    const r = await gantry('copy', '--all-tags', '--platform', 'linux/amd64', repo, `docker-archive:${allTags}`);
+    expect(r.stderr).not.toMatch(/error/);
+    expect(r.code).toBe(0);
+  }, 60_000);
+
+  it('copy --all-tags into a docker-archive names every image by all its tags: one manifest.json entry per image, as docker save writes', () => {
+    const amd64 = multi.images.find((i) => i.platform.architecture === 'amd64');
+    const entries = manifestOf(allTags);
+    expect(Object.fromEntries(entries.map((e) => [configOf(e), [...e.RepoTags].sort()]))).toEqual({
+      [amd64!.config.digest]: [`${repo}:1.0`, `${repo}:1.0.1`],
+      [other.images[0]!.config.digest]: [`${repo}:2.0`],
+    });
+    const repositories = JSON.parse(tarFile(allTags, 'repositories')) as Record<string, Record<string, string>>;
+    expect(Object.keys(repositories)).toEqual([repo]);
+    expect(Object.keys(repositories[repo] ?? {}).sort()).toEqual(['1.0', '1.0.1', '2.0']);
+    expect(repositories[repo]?.['1.0']).toBe(repositories[repo]?.['1.0.1']);
+    expect(repositories[repo]?.['1.0']).not.toBe(repositories[repo]?.['2.0']);
+  });
+
+  it('skopeo reads each image of it by name and by @N', async () => {
+    const entries = manifestOf(allTags);
+    const diffIdsOf = (config: string): string[] =>
+      [...multi.images, ...other.images].find((i) => i.config.digest === config)?.layers.map((l) => l.diffId) ?? [];
+    const byName = (await skopeoInspect(`docker-archive:${allTags}:${repo}:2.0`)) as { Layers: string[]; Architecture: string };
+    expect(byName.Layers).toEqual(other.images[0]!.layers.map((l) => l.diffId));
+    for (const [n, entry] of entries.entries()) {
+      const byIndex = (await skopeoInspect(`docker-archive:${allTags}:@${n}`)) as { Layers: string[]; Architecture: string };
+      expect(byIndex.Layers).toEqual(diffIdsOf(configOf(entry)));
+      expect(byIndex.Architecture).toBe('amd64');
+    }
+  });
+
+  it('gantry reads docker-archive:FILE:@N, and another archive keeps the names (all images, or the one chosen)', async () => {
+    const entries = manifestOf(allTags);
+    const whole = join(work, 'all-tags-again.tar');
+    expect((await gantry('copy', `docker-archive:${allTags}`, `docker-archive:${whole}`)).code).toBe(0);
+    expect(manifestOf(whole).map((e) => [configOf(e), [...e.RepoTags].sort()])).toEqual(entries.map((e) => [configOf(e), [...e.RepoTags].sort()]));
+
+    const chosen = join(work, 'second.tar');
+    expect((await gantry('copy', `docker-archive:${allTags}:@1`, `docker-archive:${chosen}`)).code).toBe(0);
+    expect(manifestOf(chosen).map((e) => [configOf(e), [...e.RepoTags].sort()])).toEqual([[configOf(entries[1]), [...(entries[1]?.RepoTags ?? [])].sort()]]);
+  });
+
+  it('@N past the last image is NOT_FOUND saying how many there are; @N as a destination is a usage error', async () => {
+    const missing = await gantry('copy', `docker-archive:${allTags}:@2`, `oci:${join(work, 'never')}`);
+    expect(missing.code).toBe(4);
+    expect(missing.stderr).toMatch(/hint: It holds 2 image\(s\): @0 to @1/);
+    const destination = await gantry('copy', `oci:${other.dir}:s`, `docker-archive:${join(work, 'never.tar')}:@0`);
+    expect(destination.code).toBe(2);
+    expect(destination.stderr).toMatch(/a destination cannot be @N/);
+    expect(await readdir(work)).not.toContain('never.tar');
+  });
+
+  it('an oci-archive of every tag holds every tag (the commits of several images do not overwrite each other)', async () => {
+    const tar = join(work, 'all-tags-oci.tar');
+    expect((await gantry('copy', '--all-tags', '--platform', 'linux/amd64', repo, `oci-archive:${tar}`)).code).toBe(0);
+    const amd64 = multi.images.find((i) => i.platform.architecture === 'amd64');
+    for (const [tag, digest] of [['1.0', amd64!.manifest.digest], ['1.0.1', amd64!.manifest.digest], ['2.0', other.digest]] as const) {
+      expect(await skopeoDigest(`oci-archive:${tar}:${tag}`)).toBe(digest);
+    }
+  });
+});

@@ -1,5 +1,8 @@
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDockerDaemon, type DockerDaemon } from '../helpers/docker-daemon.js';
 import { buildOciLayout, type FixtureImage, type OciLayoutResult } from '../helpers/oci-fixtures.js';
@@ -45,6 +48,11 @@ async function docker(...args: string[]): Promise<string> {
 
 async function inspectImage(name: string): Promise<DockerImageInspect> {
   return JSON.parse(await docker('image', 'inspect', name, '--format', '{{json .}}')) as DockerImageInspect;
+}
+
+/** One file of a tar, read with tar(1) so the check does not rely on gantry's own reader. */
+async function readArchiveFile(tar: string, name: string): Promise<string> {
+  return (await promisify(execFile)('tar', ['-xOf', tar, name], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 })).stdout;
 }
 
 function only<T>(items: readonly T[]): T {
@@ -119,7 +127,7 @@ describe('docker load reads the docker archives gantry writes', () => {
     expectSameImage(inspect, arm64 as FixtureImage);
   }, 15_000);
 
-  it('loads every image of an archive holding two (untagged, as gantry writes several)', async () => {
+  it('loads every image of an archive holding two from a layout with bare tags (untagged: a tag alone has no repository)', async () => {
     const file = join(work, 'two.tar');
     await gantry('copy', `oci:${twoFirst.dir}`, `docker-archive:${file}`);
 
@@ -134,6 +142,90 @@ describe('docker load reads the docker archives gantry writes', () => {
       expectSameImage(inspect, image);
     }
   }, 15_000);
+});
+
+describe('docker load restores every name of a multi-image archive gantry writes', () => {
+  /** `docker images` as `repository:tag` → full image ID, untagged images left out. */
+  async function dockerTags(): Promise<Map<string, string>> {
+    const listed = await docker('images', '--no-trunc', '--format', '{{.Repository}}:{{.Tag}} {{.ID}}');
+    const pairs = listed
+      .split('\n')
+      .filter((line) => line.trim() !== '' && !line.startsWith('<none>'))
+      .map((line) => line.split(' ') as [string, string]);
+    return new Map(pairs);
+  }
+
+  it('copy --all-tags REPO docker-archive:FILE, then docker load: docker images shows every tag on its image', async () => {
+    const layers = { layers: 2, layerSize: 16 * 1024, mediaTypes: 'oci' as const };
+    const dir = join(work, 'tags-source');
+    const first = await buildOciLayout(dir, { tag: 'a', seed: 'docker-load-tags-a', ...layers });
+    const second = await buildOciLayout(dir, { tag: 'b', seed: 'docker-load-tags-b', ...layers });
+    const repo = `${registry.host}/team/tags`;
+    await gantry('push', `oci:${dir}:a`, `${repo}:1.0`, '-t', '1', '-t', 'latest');
+    await gantry('push', `oci:${dir}:b`, `${repo}:2.0`);
+    const file = join(work, 'all-tags.tar');
+    await gantry('copy', '--all-tags', repo, `docker-archive:${file}`);
+
+    const loaded = await docker('load', '-i', file);
+    for (const tag of ['1.0', '1', 'latest', '2.0']) expect(loaded).toContain(`Loaded image: ${repo}:${tag}`);
+    const tags = await dockerTags();
+    for (const tag of ['1.0', '1', 'latest']) expect(tags.get(`${repo}:${tag}`)).toBe(only(first.images).config.digest);
+    expect(tags.get(`${repo}:2.0`)).toBe(only(second.images).config.digest);
+    expectSameImage(await inspectImage(`${repo}:2.0`), only(second.images));
+    expect((await inspectImage(`${repo}:1.0`)).RepoTags.sort()).toEqual([`${repo}:1`, `${repo}:1.0`, `${repo}:latest`]);
+  }, 30_000);
+
+  it('a layout entry named by a whole reference (containerd’s ref.name) keeps it; a bare tag stays untagged', async () => {
+    const dir = join(work, 'containerd-names');
+    const layers = { layers: 1, layerSize: 16 * 1024, mediaTypes: 'oci' as const };
+    const named = await buildOciLayout(dir, { tag: 'whole', seed: 'docker-load-whole', ...layers });
+    const bare = await buildOciLayout(dir, { tag: 'v1', seed: 'docker-load-bare', ...layers });
+    // containerd's export writes the full image name as ref.name; the fixture builder only writes tags.
+    const indexFile = join(dir, 'index.json');
+    const index = JSON.parse(await readFile(indexFile, 'utf8')) as { manifests: Array<{ annotations?: Record<string, string> }> };
+    for (const entry of index.manifests) {
+      if (entry.annotations?.['org.opencontainers.image.ref.name'] === 'whole') entry.annotations['org.opencontainers.image.ref.name'] = 'example.com/team/whole:1.0';
+    }
+    await writeFile(indexFile, JSON.stringify(index));
+    const file = join(work, 'containerd-names.tar');
+    await gantry('copy', `oci:${dir}`, `docker-archive:${file}`);
+
+    const loaded = await docker('load', '-i', file);
+    expect(loaded).toContain('Loaded image: example.com/team/whole:1.0');
+    expect(loaded).toContain(`Loaded image ID: ${only(bare.images).config.digest}`);
+    const whole = await inspectImage('example.com/team/whole:1.0');
+    expect(whole.RepoTags).toEqual(['example.com/team/whole:1.0']);
+    expectSameImage(whole, only(named.images));
+    expect((await inspectImage(only(bare.images).config.digest)).RepoTags).toEqual([]);
+  }, 30_000);
+
+  it('an archive copied from a multi-image archive, whole or by @N, keeps the names docker load restores', async () => {
+    const dir = join(work, 'relay-source');
+    const layers = { layers: 1, layerSize: 16 * 1024, mediaTypes: 'oci' as const };
+    const first = await buildOciLayout(dir, { tag: 'x', seed: 'docker-load-relay-x', ...layers });
+    const second = await buildOciLayout(dir, { tag: 'y', seed: 'docker-load-relay-y', ...layers });
+    const repo = `${registry.host}/team/relay`;
+    await gantry('push', `oci:${dir}:x`, `${repo}:x`);
+    await gantry('push', `oci:${dir}:y`, `${repo}:y`);
+    const original = join(work, 'relay-original.tar');
+    await gantry('copy', '--all-tags', repo, `docker-archive:${original}`);
+    const manifest = JSON.parse(await readArchiveFile(original, 'manifest.json')) as Array<{ RepoTags: string[] }>;
+    const secondAt = manifest.findIndex((e) => e.RepoTags.includes(`${repo}:y`));
+    expect(secondAt).toBeGreaterThanOrEqual(0);
+
+    const relayed = join(work, 'relay-copy.tar');
+    await gantry('copy', `docker-archive:${original}`, `docker-archive:${relayed}`);
+    const chosen = join(work, 'relay-chosen.tar');
+    await gantry('copy', `docker-archive:${original}:@${secondAt}`, `docker-archive:${chosen}`);
+
+    const loadedAll = await docker('load', '-i', relayed);
+    expect(loadedAll).toContain(`Loaded image: ${repo}:x`);
+    expect(loadedAll).toContain(`Loaded image: ${repo}:y`);
+    expectSameImage(await inspectImage(`${repo}:x`), only(first.images));
+    await docker('rmi', `${repo}:y`);
+    expect(await docker('load', '-i', chosen)).toContain(`Loaded image: ${repo}:y`);
+    expectSameImage(await inspectImage(`${repo}:y`), only(second.images));
+  }, 30_000);
 });
 
 describe('gantry pushes what docker save wrote', () => {

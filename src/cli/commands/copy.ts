@@ -8,8 +8,8 @@ export function copyCommand(context: () => CommandContext): Command {
   const cmd = new Command('copy')
     .alias('cp')
     .description('copy an image between registries, OCI layouts, archives and the local store')
-    .argument('<source>', 'REF, docker://REF, oci:PATH[:TAG], ocidir://PATH[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:REF] or local:REF')
-    .argument('<destination>', 'the same forms; a registry destination without a tag keeps the source tag')
+    .argument('<source>', 'REF, docker://REF, oci:PATH[:TAG], ocidir://PATH[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:REF|:@N] or local:REF')
+    .argument('<destination>', 'the same forms (not @N); a registry destination without a tag keeps the source tag')
     .option('--all-tags', 'copy every tag of a registry repository (the destination names a repository)');
   return addTransferFlags(cmd)
     .addHelpText(
@@ -20,6 +20,8 @@ export function copyCommand(context: () => CommandContext): Command {
         '  gantry copy --all-tags ghcr.io/org/app registry.internal/org/app\n' +
         '  gantry copy ghcr.io/org/app:1.4 oci:./app-layout:1.4\n' +
         '  gantry copy oci-archive:app.tar:1.4 registry.internal/app:1.4\n' +
+        '  gantry copy --all-tags --platform linux/amd64 ghcr.io/org/app docker-archive:app.tar   # docker load restores every tag\n' +
+        '  gantry copy docker-archive:images.tar:@1 registry.internal/app:2.0\n' +
         '  DIGEST=$(gantry copy -q app:1.4 registry.internal/app:1.4)',
     )
     .action(async (src: string, dst: string, opts: TransferFlags & { allTags?: boolean }) => {

@@ -15,7 +15,7 @@ function collectTag(value: string, previous: string[] = []): string[] {
 export function pushCommand(context: () => CommandContext): Command {
   const cmd = new Command('push')
     .description("upload an image to a registry: from gantry's local store (push REF), or from a layout or archive (push LOCATION REF)")
-    .argument('<source-or-ref>', 'REF (from the local store), or a LOCATION such as oci:PATH[:TAG] or docker-archive:FILE')
+    .argument('<source-or-ref>', 'REF (from the local store), or a LOCATION such as oci:PATH[:TAG] or docker-archive:FILE[:REF|:@N]')
     .argument('[ref]', 'with a LOCATION: where to push it')
     .option('-t, --tag <tag>', 'also push under this tag (repeatable)', collectTag)
     .option('--all-tags', 'push every image of the layout or archive under its own tag');

@@ -1,16 +1,18 @@
 import { GantryError, isGantryError } from '../../errors/index.js';
-import { formatReference, parseReference, referenceOrDefaultTag } from '../../reference/index.js';
+import { familiarReference, formatReference, parseReference, referenceOrDefaultTag, withoutTagOrDigest, withTag } from '../../reference/index.js';
 import type { Reference } from '../../reference/types.js';
 import type { DockerArchiveImage } from './docker-archive-format.js';
 
 interface Candidate {
   entry: DockerArchiveImage;
   names: string[];
+  references?: string[];
 }
 
 /**
  * The images of a docker archive `ref` names (see DockerArchiveSourceOptions),
- * each with its names: the tag `ref` matched, or the tags of all its RepoTags.
+ * each with its names: the tag `ref` matched, or the tags of all its RepoTags;
+ * and its references: the same in full (familiar form, `alpine:3.20`).
  *
  * @throws GantryError NOT_FOUND (hint: the RepoTags there are), USAGE for a
  *   digest reference, REFERENCE_INVALID for an unparseable one.
@@ -18,7 +20,7 @@ interface Candidate {
 export function selectDockerImages<T extends Candidate>(images: readonly T[], ref: string | undefined, where: string): T[] {
   if (ref === undefined) {
     if (images.length === 0) throw new GantryError('NOT_FOUND', `${where} holds no images`);
-    return images.map((image) => ({ ...image, names: tagsOf(image.entry) }));
+    return images.map((image) => ({ ...image, ...namesOf(image.entry) }));
   }
   const position = /^@(\d+)$/.exec(ref);
   if (position) {
@@ -26,7 +28,7 @@ export function selectDockerImages<T extends Candidate>(images: readonly T[], re
     if (image === undefined) {
       throw new GantryError('NOT_FOUND', `${where} has no image ${ref}`, { hint: `It holds ${images.length} image(s): @0 to @${images.length - 1}.` });
     }
-    return [{ ...image, names: tagsOf(image.entry) }];
+    return [{ ...image, ...namesOf(image.entry) }];
   }
   const wanted = referenceOrDefaultTag(parseReference(ref));
   if (wanted.digest !== undefined) {
@@ -41,7 +43,7 @@ export function selectDockerImages<T extends Candidate>(images: readonly T[], re
       details: { ref, available: all },
     });
   }
-  return [{ ...image, names: [wanted.tag as string] }];
+  return [{ ...image, names: [wanted.tag as string], references: [familiarReference(wanted)] }];
 }
 
 /** The RepoTags that parse as tagged references (others are ignored, as docker load ignores them). */
@@ -57,6 +59,10 @@ function repoTagsOf(entry: DockerArchiveImage): Reference[] {
   });
 }
 
-function tagsOf(entry: DockerArchiveImage): string[] {
-  return [...new Set(repoTagsOf(entry).map((r) => r.tag as string))];
+function namesOf(entry: DockerArchiveImage): { names: string[]; references: string[] } {
+  const tagged = repoTagsOf(entry);
+  return {
+    names: [...new Set(tagged.map((r) => r.tag as string))],
+    references: [...new Set(tagged.map((r) => familiarReference(withTag(withoutTagOrDigest(r), r.tag as string))))],
+  };
 }

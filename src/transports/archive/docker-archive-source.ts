@@ -47,7 +47,8 @@ interface Loaded {
  * stored (uncompressed tars as `application/vnd.docker.image.rootfs.diff.tar`,
  * gzip'd ones as `.tar.gzip`; see `schema2ManifestBytes` for how this differs
  * from skopeo). An uncompressed layer must hash to its diff_id in the config.
- * Image names are the tags of its RepoTags.
+ * Image names are the tags of its RepoTags, and its references those RepoTags
+ * in full (familiar form), so another docker archive can keep them.
  *
  * Throws GantryError NOT_FOUND for a missing file or image (the hint lists
  * the RepoTags there are), REFERENCE_INVALID / USAGE for a bad `ref`,
@@ -72,7 +73,7 @@ export function createDockerArchiveSource(file: string, options: DockerArchiveSo
     async images(transport) {
       throwIfAborted(transport?.signal);
       const { images } = await load(transport?.signal);
-      return selectDockerImages(images, options.ref, where).map(({ root, names }) => ({ root, names }));
+      return selectDockerImages(images, options.ref, where).map(({ root, names, references }) => ({ root, names, ...(references ? { references } : {}) }));
     },
     async manifest(desc, transport) {
       throwIfAborted(transport?.signal);

@@ -11,6 +11,7 @@ import { hasLayoutBlob, readLayoutManifest, stagedLayoutBytes, writeLayoutBlob, 
 import { blobPath } from '../oci-layout/layout-paths.js';
 import type { ImageTarget } from '../types.js';
 import { dockerArchiveEntries, type StagedDockerImage } from './docker-archive-entries.js';
+import { dockerArchiveRepoTags } from './docker-archive-names.js';
 import { isLayerMediaType, storeLayer, storedDiffId } from './docker-layer-store.js';
 import { archiveLockOptions, stagingDirFor, writeArchive } from './write-archive.js';
 
@@ -18,9 +19,8 @@ export interface DockerArchiveTargetOptions {
   /**
    * The image's name in the archive (`docker-archive:FILE:REF`), a tagged
    * reference (`latest` when it has no tag), written to RepoTags in docker's
-   * familiar form (`alpine:3.20`, as `docker save` does). Without it the
-   * image is untagged (RepoTags `[]`, as skopeo writes): names given to
-   * `commit` are tags without a repository and cannot name it.
+   * familiar form (`alpine:3.20`, as `docker save` does), in addition to the
+   * names given to `commit`.
    */
   ref?: string;
 }
@@ -35,11 +35,25 @@ const SINGLE_PLATFORM_HINT = 'A docker archive holds single-platform images: cho
  * their diff ID computed in the same pass), and legacy layer directories
  * whose `layer.tar` links to it, the layout skopeo writes.
  *
+ * Each image's RepoTags are `ref` (when given) and the names given to
+ * `commit` that are whole references (`alpine:3.20`, `localhost:5000/x:1`,
+ * written in docker's familiar form; see `dockerArchiveRepoTags` to make them
+ * from a source's names); a bare tag has no repository and names nothing.
+ * An image with no such name is untagged (RepoTags `[]`, as skopeo writes).
+ * Images with the same config are one image to docker (its image ID), so
+ * their names merge into one manifest.json entry, as `docker save` lists an
+ * image once with all its tags; a name committed again moves to its new
+ * image.
+ *
  * Content is staged next to the file (`.FILE.gantry-staging/`; configs
  * resume mid-blob, layers start over) and each `commit` writes the archive
  * atomically (`FILE.partial`, fsync, rename) with the images committed
- * through this target. Indexes cannot be stored: writing or committing one
- * throws USAGE (the engine must be given one platform).
+ * through this target so far. Commits may run concurrently (the engine
+ * commits each image as soon as it is written): each one adds its image and
+ * writes the archive under the file's lock, so no commit loses another's
+ * image, and a commit that fails adds nothing. Indexes cannot be stored:
+ * writing or committing one throws USAGE (the engine must be given one
+ * platform).
  *
  * Throws GantryError USAGE / REFERENCE_INVALID at creation for a bad `ref`;
  * USAGE for an index; UNSUPPORTED for non-image artifacts, zstd layers and
@@ -79,12 +93,18 @@ export function createDockerArchiveTarget(file: string, options: DockerArchiveTa
       checkStorable(parseManifest({ bytes, digest: desc.digest }), where);
       await writeLayoutManifest(staging, desc, bytes);
     },
-    async commit(root, _names, transport) {
+    async commit(root, names, transport) {
       throwIfAborted(transport?.signal);
       const image = await stageImage(staging, root, where);
-      images = mergeImage(images, image, repoTag);
-      const entries = dockerArchiveEntries(staging, images);
-      await withFileLock(path, () => writeArchive(path, entries, transport?.signal), archiveLockOptions(transport?.signal));
+      const repoTags = [...new Set([...(repoTag === undefined ? [] : [repoTag]), ...dockerArchiveRepoTags({ names })])];
+      // Merged under the lock, which also orders this process's own commits (the engine
+      // runs them concurrently): each write holds every image committed before it.
+      const write = async (): Promise<void> => {
+        const next = mergeImage(images, { ...image, repoTags });
+        await writeArchive(path, dockerArchiveEntries(staging, next), transport?.signal);
+        images = next;
+      };
+      await withFileLock(path, write, archiveLockOptions(transport?.signal));
       committed = true;
     },
     async close() {
@@ -152,13 +172,17 @@ function parseConfig(text: string, digest: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-/** Add an image: the same config is the same image (docker's image ID), so its tags merge; a tag moves to its new image. */
-function mergeImage(images: StagedDockerImage[], image: StagedDockerImage, repoTag: string | undefined): StagedDockerImage[] {
-  const tags = repoTag === undefined ? [] : [repoTag];
-  const others = images
-    .filter((i) => i.configDigest !== image.configDigest)
-    .map((i) => ({ ...i, repoTags: i.repoTags.filter((t) => !tags.includes(t)) }));
-  const previous = images.find((i) => i.configDigest === image.configDigest);
-  const merged = { ...image, repoTags: [...new Set([...(previous?.repoTags ?? []), ...tags])] };
-  return [...others, merged];
+/**
+ * Add an image: the same config is the same image (docker's image ID), so its
+ * tags merge into its entry, which keeps its place (`@N` stays the same image);
+ * a new image goes last. A tag moves to its new image.
+ */
+function mergeImage(images: StagedDockerImage[], image: StagedDockerImage): StagedDockerImage[] {
+  const moved = new Set(image.repoTags);
+  const merged = images.map((i) =>
+    i.configDigest === image.configDigest
+      ? { ...i, repoTags: [...new Set([...i.repoTags, ...image.repoTags])] }
+      : { ...i, repoTags: i.repoTags.filter((t) => !moved.has(t)) },
+  );
+  return images.some((i) => i.configDigest === image.configDigest) ? merged : [...merged, image];
 }

@@ -29,7 +29,9 @@ export interface OciArchiveTargetOptions {
  * `commit` then writes the archive atomically (`FILE.partial`, fsync, rename)
  * holding the images committed through this target, and only the blobs they
  * reach: like skopeo, the archive is made anew, not merged with an existing
- * file. `close()` removes the staging directory once something was committed.
+ * file. Concurrent commits (the engine commits each image as soon as it is
+ * written) take turns under the file's lock, so none loses another's image.
+ * `close()` removes the staging directory once something was committed.
  *
  * Throws GantryError USAGE at creation for a tag that is no valid ref.name;
  * otherwise what the OCI layout target throws.
@@ -53,11 +55,16 @@ export function createOciArchiveTarget(file: string, options: OciArchiveTargetOp
     async commit(root, names, transport) {
       throwIfAborted(transport?.signal);
       if ((await fileSize(blobPath(staging, root.digest))) !== root.size) throw new Error(`commit of ${root.digest} before it was written`);
-      const next = applyCommit(entries, root, tag === undefined ? names.map(checkRefName) : [tag]);
-      const { blobs } = await reachableBlobs(staging, next);
-      const files = await archiveEntries(staging, next, [...blobs.values()]);
-      await withFileLock(path, () => writeArchive(path, files, transport?.signal), archiveLockOptions(transport?.signal));
-      entries = next;
+      const refNames = tag === undefined ? names.map(checkRefName) : [tag];
+      // Applied under the lock, which also orders this process's own commits (the engine
+      // runs them concurrently): each write holds every image committed before it.
+      const write = async (): Promise<void> => {
+        const next = applyCommit(entries, root, refNames);
+        const { blobs } = await reachableBlobs(staging, next);
+        await writeArchive(path, await archiveEntries(staging, next, [...blobs.values()]), transport?.signal);
+        entries = next;
+      };
+      await withFileLock(path, write, archiveLockOptions(transport?.signal));
       committed = true;
     },
     async close() {

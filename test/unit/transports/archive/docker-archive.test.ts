@@ -10,7 +10,7 @@ import { openArchive } from '../../../../src/transports/archive/open-archive.js'
 import { createOciLayoutSource, createOciLayoutTarget } from '../../../../src/transports/oci-layout/index.js';
 import { buildOciLayout, type OciLayoutResult } from '../../../helpers/oci-fixtures.js';
 import { makeTempDir, removeTempDir } from '../../../helpers/tmp.js';
-import { copyAll } from '../helpers/copy-all.js';
+import { copyAll, copyManifest } from '../helpers/copy-all.js';
 
 let work: string;
 let image: OciLayoutResult;
@@ -164,6 +164,78 @@ describe('docker-archive target', () => {
   });
 });
 
+interface ManifestEntry {
+  Config: string;
+  RepoTags: string[];
+  Layers: string[];
+}
+
+async function manifestJson(file: string): Promise<ManifestEntry[]> {
+  return JSON.parse((await fileOf(file, 'manifest.json')).toString()) as ManifestEntry[];
+}
+
+describe('docker-archive target: several images and their names', () => {
+  let layouts: OciLayoutResult[];
+
+  beforeAll(async () => {
+    const dir = join(work, 'four');
+    layouts = [];
+    for (let i = 0; i < 4; i++) layouts.push(await buildOciLayout(dir, { tag: `t${i}`, layers: 1, layerSize: 500 + i, seed: `da-four-${i}`, mediaTypes: 'oci' }));
+  });
+
+  it('commits that run at once all land in the archive, each image under the names it was committed with', async () => {
+    const file = join(work, 'four.tar');
+    const source = createOciLayoutSource(layouts[0]!.dir);
+    const images = await source.images();
+    expect(images).toHaveLength(4);
+    const target = createDockerArchiveTarget(file);
+    for (const image of images) await copyManifest(source, target, image.root);
+    // Each image under a whole reference, as a containerd ref.name would name it.
+    await Promise.all(images.map((image) => target.commit(image.root, [image.names[0]!.replace(/^t(\d)$/, 'example.com/team/app$1:v$1')])));
+    await target.close();
+
+    const entries = await manifestJson(file);
+    const byConfig = new Map(entries.map((e) => [`sha256:${e.Config.slice(0, -'.json'.length)}`, e.RepoTags]));
+    expect(byConfig.size).toBe(4);
+    layouts.forEach((layout, i) => expect(byConfig.get(layout.images[0]!.config.digest)).toEqual([`example.com/team/app${i}:v${i}`]));
+    const repositories = JSON.parse((await fileOf(file, 'repositories')).toString()) as Record<string, Record<string, string>>;
+    expect(Object.keys(repositories).sort()).toEqual([0, 1, 2, 3].map((i) => `example.com/team/app${i}`));
+  });
+
+  it('an image committed under several names is one manifest.json entry listing them all, and repositories has each', async () => {
+    const file = join(work, 'one-image-three-tags.tar');
+    const source = createOciLayoutSource(image.dir, { tag: 'v1' });
+    const [found] = await source.images();
+    const target = createDockerArchiveTarget(file);
+    await copyManifest(source, target, found!.root);
+    await Promise.all([
+      target.commit(found!.root, ['docker.io/library/app:1', 'localhost:5000/x:1']),
+      target.commit(found!.root, ['docker.io/library/app:latest']),
+    ]);
+    await target.close();
+
+    const [entry, ...rest] = await manifestJson(file);
+    expect(rest).toEqual([]);
+    expect([...entry!.RepoTags].sort()).toEqual(['app:1', 'app:latest', 'localhost:5000/x:1']);
+    const repositories = JSON.parse((await fileOf(file, 'repositories')).toString()) as Record<string, Record<string, string>>;
+    const topId = repositories['app']?.['1'];
+    expect(topId).toMatch(/^[0-9a-f]{64}$/);
+    expect(repositories).toEqual({ app: { '1': topId, latest: topId }, 'localhost:5000/x': { '1': topId } });
+  });
+
+  it('bare tags given to commit name nothing (they have no repository); the ref option still names the image', async () => {
+    const bare = join(work, 'bare.tar');
+    await copyAll(createOciLayoutSource(other.dir, { tag: 'v2' }), createDockerArchiveTarget(bare), { root: other.root, names: ['v2', 'latest'] });
+    expect((await manifestJson(bare)).map((e) => e.RepoTags)).toEqual([[]]);
+
+    const named = join(work, 'named-and-more.tar');
+    const target = createDockerArchiveTarget(named, { ref: 'app:v2' });
+    await copyAll(createOciLayoutSource(other.dir, { tag: 'v2' }), target, { root: other.root, names: ['v2', 'example.com/mirror/app:v2'] });
+    await target.close();
+    expect((await manifestJson(named)).map((e) => e.RepoTags)).toEqual([['app:v2', 'example.com/mirror/app:v2']]);
+  });
+});
+
 describe('docker-archive source', () => {
   it('makes a schema2 manifest of the uncompressed layers and the config, which copies into a layout', async () => {
     const file = join(work, 'read.tar');
@@ -200,7 +272,7 @@ describe('docker-archive source', () => {
     const file = join(work, 'two.tar');
     expect((await createDockerArchiveSource(file).images()).map((i) => i.names)).toEqual([[], ['latest']]);
     expect((await createDockerArchiveSource(file, { ref: '@0' }).images())[0]?.names).toEqual([]);
-    await expect(createDockerArchiveSource(file, { ref: '@5' }).images()).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(createDockerArchiveSource(file, { ref: '@5' }).images()).rejects.toMatchObject({ code: 'NOT_FOUND', hint: expect.stringContaining('2 image(s): @0 to @1') });
     await expect(createDockerArchiveSource(file, { ref: 'app:nope' }).images()).rejects.toMatchObject({
       code: 'NOT_FOUND',
       hint: expect.stringContaining('app:latest'),
@@ -214,5 +286,23 @@ describe('docker-archive source', () => {
     await copyAll(source, target, (await source.images())[0]!);
     await target.close();
     await expect(createDockerArchiveSource(join(work, 'oci.tar')).images()).rejects.toMatchObject({ code: 'MANIFEST_INVALID' });
+  });
+});
+
+describe('docker-archive source: references', () => {
+  it('gives each image its RepoTags in full, so another archive can keep them', async () => {
+    const file = join(work, 'refs.tar');
+    const source = createOciLayoutSource(image.dir, { tag: 'v1' });
+    const [found] = await source.images();
+    const target = createDockerArchiveTarget(file);
+    await copyAll(source, target, { root: found!.root, names: ['docker.io/library/app:1', 'localhost:5000/x:2'] });
+    await target.close();
+
+    const all = await createDockerArchiveSource(file).images();
+    expect(all.map(({ names, references }) => ({ names, references }))).toEqual([{ names: ['1', '2'], references: ['app:1', 'localhost:5000/x:2'] }]);
+    const [byIndex] = await createDockerArchiveSource(file, { ref: '@0' }).images();
+    expect(byIndex?.references).toEqual(['app:1', 'localhost:5000/x:2']);
+    const [byName] = await createDockerArchiveSource(file, { ref: 'localhost:5000/x:2' }).images();
+    expect(byName).toMatchObject({ names: ['2'], references: ['localhost:5000/x:2'] });
   });
 });

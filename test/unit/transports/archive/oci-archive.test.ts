@@ -5,7 +5,7 @@ import { createOciArchiveSource, createOciArchiveTarget } from '../../../../src/
 import { createOciLayoutSource } from '../../../../src/transports/oci-layout/index.js';
 import { buildOciLayout, type OciLayoutResult } from '../../../helpers/oci-fixtures.js';
 import { makeTempDir, removeTempDir } from '../../../helpers/tmp.js';
-import { copyAll } from '../helpers/copy-all.js';
+import { copyAll, copyManifest } from '../helpers/copy-all.js';
 import { writeRawTar } from './tar-fixtures.js';
 
 let work: string;
@@ -86,5 +86,25 @@ describe('oci-archive', () => {
     expect(entries).not.toContain('failed.tar');
     expect(entries).toContain('.failed.tar.gantry-staging');
     expect(await createOciArchiveTarget(file).hasBlob(layer)).toBe(true);
+  });
+
+  it('commits that run at once (as the engine runs them) all land in the archive with their names', async () => {
+    const dir = join(work, 'four');
+    const built: OciLayoutResult[] = [];
+    for (let i = 0; i < 4; i++) built.push(await buildOciLayout(dir, { tag: `t${i}`, layers: 1, layerSize: 300 + i, seed: `oa-four-${i}`, mediaTypes: 'oci' }));
+    const source = createOciLayoutSource(dir);
+    const images = await source.images();
+    const file = join(work, 'four.tar');
+    const target = createOciArchiveTarget(file);
+    for (const image of images) await copyManifest(source, target, image.root);
+    await Promise.all(images.map((image) => target.commit(image.root, image.names)));
+    await target.close();
+
+    const back = createOciArchiveSource(file);
+    const read = await back.images();
+    await back.close();
+    expect(Object.fromEntries(read.map((image) => [image.names[0], image.root.digest]))).toEqual(
+      Object.fromEntries(built.map((layout, i) => [`t${i}`, layout.digest])),
+    );
   });
 });

@@ -12,7 +12,8 @@ export async function copyAll(source: ImageSource, target: ImageTarget, image: {
   await target.commit(image.root, image.names);
 }
 
-async function copyManifest(source: ImageSource, target: ImageTarget, desc: Descriptor): Promise<void> {
+/** Copy a manifest and everything below it (children first), without committing a name. */
+export async function copyManifest(source: ImageSource, target: ImageTarget, desc: Descriptor): Promise<void> {
   const manifest = await source.manifest(desc);
   if (manifest.kind === 'index') {
     for (const child of manifest.manifest.manifests) await copyManifest(source, target, child);
