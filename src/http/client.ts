@@ -10,7 +10,7 @@ import { createInsecurePolicy, type InsecurePolicy } from './insecure-policy.js'
 import { classifyNetworkError, isNetworkFailure } from './network-error.js';
 import { nextHop, MAX_REDIRECTS } from './redirect.js';
 import { createResponse } from './response.js';
-import { backoffDelay, DEFAULT_RETRY, isReplayable, isRetryableStatus, parseRetryAfter, type RetryOptions } from './retry-policy.js';
+import { backoffDelay, DEFAULT_RETRY, isReplayable, isRetryableStatus, markRetried, parseRetryAfter, type RetryOptions } from './retry-policy.js';
 import { createTlsOptionsResolver } from './tls-options.js';
 import type { HttpClient, HttpRequest, HttpResponse } from './types.js';
 import { userAgent } from './user-agent.js';
@@ -50,6 +50,9 @@ const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'x-registry-auth'];
  * (connection resets, 408, 429, 5xx, honouring Retry-After; a timeout at
  * most `retry.timeoutRetries` times), each retry's wait in the debug log,
  * redirects followed by hand without leaking credentials, debug lines.
+ * A network error thrown once those retries are spent carries
+ * `details.retried` (see markRetried); a response returned after them has
+ * `attempts` > 1, which readRegistryError turns into the same mark.
  */
 export function createHttpClient(options: HttpClientOptions): HttpClient {
   const policy: InsecurePolicy = createInsecurePolicy(options.insecure);
@@ -137,8 +140,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         if (!isNetworkFailure(err)) throw err;
         const { error, transient } = classifyNetworkError(err, { method, url });
         log?.(failureLine({ ms: now() - started, code: error.code, message: error.message }));
-        if (!transient || !replayable || attempt >= retry.attempts) throw error;
-        if (error.code === 'TIMEOUT' && (request.retryTimeouts === false || ++timeouts > retry.timeoutRetries)) throw error;
+        if (!transient || !replayable || (request.retryTimeouts === false && error.code === 'TIMEOUT')) throw error;
+        if (attempt >= retry.attempts) throw markRetried(error, attempt);
+        if (error.code === 'TIMEOUT' && ++timeouts > retry.timeoutRetries) throw markRetried(error, attempt);
         await waitToRetry(attempt, backoffDelay(attempt, retry), error.code);
         continue;
       }

@@ -1,7 +1,7 @@
 import { RegistryError, type RegistryErrorEntry } from '../errors/index.js';
 import { parseJson } from '../internal/parse-json.js';
 import { redactUrl } from '../internal/redact.js';
-import { parseRetryAfter } from './retry-policy.js';
+import { isRetryableStatus, markRetried, parseRetryAfter } from './retry-policy.js';
 import type { HttpResponse } from './types.js';
 
 /** Error bodies are short JSON; a registry (or a proxy's HTML page) sending more is cut off here. */
@@ -20,8 +20,10 @@ export interface ReadRegistryErrorOptions {
  * Read (at most 64 KiB of) an error response and decode the distribution
  * spec's `{"errors":[{code,message,detail}]}` into a RegistryError, with the
  * redacted URL, `Retry-After` and how many attempts the client made (the
- * hint of a 5xx says so). Bodies that are not that JSON give an error
- * with no entries, classified by status. Never rejects for a bad body.
+ * hint of a 5xx says so; a retryable status the client sent more than once
+ * gets `details.retried`, see markRetried). Bodies that are not that JSON
+ * give an error with no entries, classified by status. Never rejects for a
+ * bad body.
  */
 export async function readRegistryError(
   response: HttpResponse,
@@ -46,7 +48,7 @@ export async function readRegistryError(
     entries = [{ code: options.notFoundCode }];
   }
   const retryAfterMs = parseRetryAfter(response.headers['retry-after'], (options.now ?? Date.now)());
-  return new RegistryError({
+  const error = new RegistryError({
     status: response.status,
     method: method.toUpperCase(),
     url: redactUrl(response.url),
@@ -55,6 +57,10 @@ export async function readRegistryError(
     ...(response.attempts !== undefined ? { attempts: response.attempts } : {}),
     ...(cause !== undefined ? { cause } : {}),
   });
+  // The client sends a retryable status back only once it has stopped retrying (budget spent, or a
+  // Retry-After past its limit), so one it sent more than once is the end of the client's retries.
+  const attempts = response.attempts ?? 1;
+  return attempts > 1 && isRetryableStatus(response.status) ? markRetried(error, attempts) : error;
 }
 
 /** The `errors` array of a distribution error body; [] for anything else. */

@@ -1,3 +1,5 @@
+import type { GantryError } from '../errors/index.js';
+
 /** How the HTTP client retries; every field has a default, tests shrink the delays. */
 export interface RetryOptions {
   /** Total attempts, the first included (default 4). */
@@ -65,4 +67,18 @@ export function parseRetryAfter(value: string | undefined, nowMs: number): numbe
 export function isReplayable(method: string, idempotent: boolean | undefined): boolean {
   const m = method.toUpperCase();
   return m === 'GET' || m === 'HEAD' || idempotent === true;
+}
+
+/**
+ * Records on `error` that the client sent its request `attempts` times and
+ * stopped because its retry budget for that failure ran out (not because the
+ * failure is one it never retries, or the request could not be sent again):
+ * `details.attempts` and `details.retried = true`. A caller that retries a
+ * larger step (the copy engine's blob step) reads `details.retried` so as not
+ * to multiply the client's retries by its own. Returns `error`.
+ */
+export function markRetried<E extends GantryError>(error: E, attempts: number): E {
+  // Every error the client marks (RegistryError, classifyNetworkError's) has a details object made for it alone.
+  if (error.details !== undefined) Object.assign(error.details, { attempts, retried: true });
+  return error;
 }

@@ -29,8 +29,18 @@ const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
  * other errors retry only when they carry a system error code (ECONNRESET,
  * ERR_STREAM_PREMATURE_CLOSE: the stream broke), since a plain Error
  * without one is a programming mistake that would only repeat.
+ *
+ * An error whose `details.retried` is true is not retried either: the HTTP
+ * client sets it when it has already sent that request as often as its
+ * policy allows (4 tries for a 5xx, a 429 or a reset connection; 2 for a
+ * timeout), so another step would only multiply its tries (3 × 4 requests
+ * per blob, each retry after its backoff or Retry-After), not give the step
+ * a different chance. What the client cannot retry still is retried here: a stream body
+ * (PATCH) or a session's closing PUT that failed, a connection that broke
+ * mid-body, corrupt bytes, a refused connection.
  */
 export function isRetryable(err: unknown): boolean {
+  if (err instanceof GantryError && err.details?.retried === true) return false;
   if (err instanceof RegistryError) {
     if (err.status === 401 || err.status === 403 || err.status === 404) return false;
     if (err.retryAfterMs !== undefined && err.retryAfterMs > MAX_RETRY_AFTER_MS) return false;

@@ -184,6 +184,32 @@ describe('createHttpClient', () => {
     expect(calls).toBe(2);
   });
 
+  it('marks a connection reset it retried to the end of its attempts as retried, for callers with retries of their own', async () => {
+    server.use(http.get(`${server.origin}/reset`, () => HttpResponse.error()));
+    const err = await rejection(client({ retry: { ...FAST_RETRY, attempts: 3 } }).request({ method: 'GET', url: `${server.origin}/reset` }));
+    expect(err.code).toBe('NETWORK');
+    expect(err.details).toMatchObject({ attempts: 3, retried: true });
+    expect(server.requests).toHaveLength(3);
+  });
+
+  it('does not mark what it did not retry: a refused connection, a reset POST, a probe that may fall back', async () => {
+    const port = await closedPort();
+    const refused = await rejection(client().request({ method: 'GET', url: `http://127.0.0.1:${port}/v2/` }));
+    expect(refused.details?.retried).toBeUndefined();
+    server.use(http.post(`${server.origin}/reset`, () => HttpResponse.error()));
+    const post = await rejection(client().request({ method: 'POST', url: `${server.origin}/reset`, body: 'x' }));
+    expect(post.details?.retried).toBeUndefined();
+    server.use(
+      http.get(`${server.origin}/hang`, async () => {
+        await delay(2_000);
+        return HttpResponse.text('late');
+      }),
+    );
+    const probe = await rejection(client({ timeouts: { headersMs: 100 } }).request({ method: 'GET', url: `${server.origin}/hang`, retryTimeouts: false }));
+    expect(probe.code).toBe('TIMEOUT');
+    expect(probe.details?.retried).toBeUndefined();
+  });
+
   it('turns a refused connection into NETWORK naming the URL, without retrying', async () => {
     const port = await closedPort();
     const log: string[] = [];
@@ -205,6 +231,7 @@ describe('createHttpClient', () => {
       client({ timeouts: { headersMs: 100 }, retry: { ...FAST_RETRY, attempts: 2 } }).request({ method: 'GET', url: `${server.origin}/slow` }),
     );
     expect(err.code).toBe('TIMEOUT');
+    expect(err.details).toMatchObject({ attempts: 2, retried: true });
     expect(server.requests).toHaveLength(2);
   });
 

@@ -67,6 +67,18 @@ describe('readRegistryError', () => {
     expect(err.entries).toEqual([]);
     expect(err.code).toBe('AUTH_DENIED');
   });
+
+  it('marks a retryable status the client sent more than once as retried to the end, and nothing else', async () => {
+    const answered = (status: number, attempts: number) =>
+      createResponse({ status, headers: {}, method: 'GET', url: 'https://r.example/v2/app/blobs/sha256:1', body: Readable.from([]), attempts });
+    const exhausted = await readRegistryError(answered(503, 4), 'GET');
+    expect(exhausted.details).toMatchObject({ status: 503, attempts: 4, retried: true });
+    expect(exhausted.hint).toContain('4 times in a row');
+    // Sent once: a request the client could not repeat (a stream body), or a policy of one attempt.
+    expect((await readRegistryError(answered(503, 1), 'GET')).details?.retried).toBeUndefined();
+    // Retried, then answered with a status the client does not retry: not its budget that ended it.
+    expect((await readRegistryError(answered(404, 2), 'GET')).details?.retried).toBeUndefined();
+  });
 });
 
 describe('decodeEntries', () => {
