@@ -15,6 +15,15 @@ export interface MirrorCopyRequest {
   tag: string;
   /** Platforms to copy; undefined copies every platform of an index. */
   platforms?: Platform[];
+  /**
+   * The root digest this copy writes (the source digest the plan compared),
+   * when the run's HEADs suggest the destination lacks it: its tag there is
+   * missing or names another digest, no other destination tag the run HEADed
+   * names it, and no earlier copy of this run wrote it. Tag HEADs cannot see
+   * an untagged manifest, so this is a hint for the engine (CopyOptions
+   * `absentAtTarget`) to skip its own check, not a fact to rely on.
+   */
+  absentAtDestination?: string;
 }
 
 /** A registry's remaining pull budget, as its last response reported it. */
@@ -36,10 +45,16 @@ export interface MirrorOps {
    * the tag or repository does not exist. With `platforms` (asked of sources
    * only), the root digest a copy filtered to those platforms would write:
    * for an index that takes a GET of it, since the filtered root's digest
-   * (one child, or a smaller index) depends on its content.
+   * (one child, or a smaller index) depends on its content. `source` marks
+   * a source tag the run may `copy` next: an implementation may keep what it
+   * learned (the root, the index) for that copy, so as not to ask again.
    */
-  headDigest(ref: Reference, options: MirrorOpOptions & { platforms?: Platform[] }): Promise<string | undefined>;
-  /** Copy one image; resolves with the bytes moved. */
+  headDigest(ref: Reference, options: MirrorOpOptions & { platforms?: Platform[]; source?: boolean }): Promise<string | undefined>;
+  /**
+   * Copy one image; resolves with the bytes moved. The root copied is the
+   * one `headDigest` saw for `request.source` when the implementation kept
+   * it, else what the tag names now.
+   */
   copy(request: MirrorCopyRequest, options: MirrorOpOptions): Promise<{ bytes: number }>;
   /** Remove one tag, keeping the manifest for its other tags. */
   untag(ref: Reference, options: MirrorOpOptions): Promise<void>;

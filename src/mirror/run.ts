@@ -25,7 +25,10 @@ type Listed = { source: MirrorSource; tags: string[] } | { source: MirrorSource;
  * destination digests with HEAD requests only (each tag HEADed at most once
  * per side), plans with `planMirror`, then copies what differs (at most
  * `concurrency` images at once) and, with `prune`, untags what the selection
- * dropped. With `shard`, only that shard's tags are HEADed and copied.
+ * dropped. With `shard`, only that shard's tags are HEADed and copied. Source
+ * HEADs are made with `source: true`, and a copy whose root no destination
+ * HEAD saw carries `absentAtDestination`, so that neither side is asked
+ * the same question twice.
  *
  * Guarantees: one image failing (a missing source, a denied push, a broken
  * blob) becomes a `failed` record and never stops the others; `dryRun`
@@ -94,7 +97,9 @@ export async function runMirror(spec: MirrorSpec, ops: MirrorOps, options: RunMi
   const reserve = options.rateLimitReserve ?? DEFAULT_RATE_LIMIT_RESERVE;
   let stopped: RateLimitStop | undefined;
   const pairs = sourcePairs(spec.sources);
-  const copyOne = async (i: number): Promise<void> => {
+  const named = namedDigests(observations, knownDestination);
+  /** Copies one planned item; `alone`: no copy of the same image to the same destination started before it. Resolves whether it started a copy. */
+  const copyOne = async (i: number, alone: boolean): Promise<boolean> => {
     const item = plan[i] as PlanItem & { source: string };
     const pair = pairs.get(`${item.source}>${item.destination}`);
     if (pair === undefined) throw new Error(`mirror: the plan names ${item.source} > ${item.destination}, which the spec does not`);
@@ -104,21 +109,25 @@ export async function runMirror(spec: MirrorSpec, ops: MirrorOps, options: RunMi
       stopped ??= { registry: source.registry, remaining: budget.remaining, limit: budget.limit, undone: 0 };
       stopped.undone += 1;
       settle(i, recordOf(item, { error: `not started: ${source.registry} has ${budget.remaining} of ${budget.limit} pulls left; run again after its window resets` }));
-      return;
+      return false;
     }
+    // The observation HEADed the destination tag; unless something says the root is there, the copy need not ask again.
+    const absent = alone && item.sourceDigest !== undefined && named.get(item.destination)?.has(item.sourceDigest) !== true ? { absentAtDestination: item.sourceDigest } : {};
     const began = performance.now();
     const outcome = await attempt(
-      () => ops.copy({ source: withTag(source, item.tag), destination: withTag(destination, item.tag), tag: item.tag, ...(platforms ? { platforms } : {}) }, op),
+      () => ops.copy({ source: withTag(source, item.tag), destination: withTag(destination, item.tag), tag: item.tag, ...(platforms ? { platforms } : {}), ...absent }, op),
       signal,
     );
     const durationMs = Math.round(performance.now() - began);
     settle(i, recordOf(item, 'error' in outcome ? { durationMs, error: outcome.error } : { durationMs, bytes: outcome.value.bytes }));
+    return true;
   };
   // Tags naming one image at one destination are copied one after another: the first moves the
   // blobs, the rest find them present and only write the manifest, rather than racing to upload the same blobs.
   const sameImage = groupBy(copies, (i) => `${plan[i]?.destination ?? ''}@${plan[i]?.sourceDigest ?? ''}`);
   await mapLimit(sameImage, options.concurrency ?? spec.defaults.concurrency ?? DEFAULT_IMAGE_CONCURRENCY, async (group) => {
-    for (const i of group) await copyOne(i);
+    let started = false;
+    for (const i of group) started = (await copyOne(i, !started)) || started;
   });
 
   for (const i of prunes) {
@@ -154,7 +163,7 @@ async function observe(listed: readonly Listed[], ctx: ObserveContext): Promise<
     const wanted = ctx.inThisShard(sourceName, tag);
     // Out-of-shard tags still count as kept for pruning, with what the destination listing saw.
     const platforms = source.platforms && source.platforms.length > 0 ? { platforms: source.platforms } : {};
-    const src = wanted ? await attempt(() => ctx.ops.headDigest(withTag(source.repository, tag), { ...op, ...platforms }), ctx.signal) : undefined;
+    const src = wanted ? await attempt(() => ctx.ops.headDigest(withTag(source.repository, tag), { ...op, ...platforms, source: true }), ctx.signal) : undefined;
     return Promise.all(
       source.destinations.map(async (d): Promise<ImageObservation> => {
         const base = { source: source.repository, tag, destination: d.repository };
@@ -168,6 +177,20 @@ async function observe(listed: readonly Listed[], ctx: ObserveContext): Promise<
     );
   });
   return [...unreadable, ...perTag.flat()];
+}
+
+/** Destination repository → the digests its tags named when the run HEADed them (selected tags, and every tag with prune). */
+function namedDigests(observations: readonly ImageObservation[], known: ReadonlyMap<string, ReadonlyMap<string, string>>): Map<string, Set<string>> {
+  const named = new Map<string, Set<string>>();
+  const add = (destination: string, digest: string | undefined): void => {
+    if (digest === undefined) return;
+    const digests = named.get(destination) ?? new Set<string>();
+    digests.add(digest);
+    named.set(destination, digests);
+  };
+  for (const o of observations) add(repositoryOf(o.destination), o.destinationDigest);
+  for (const [destination, tags] of known) for (const digest of tags.values()) add(destination, digest);
+  return named;
 }
 
 /** Every tag of a destination → its digest, one HEAD each; a tag that vanished meanwhile is left out. */

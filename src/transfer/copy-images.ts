@@ -77,7 +77,9 @@ export async function copyImages(
     totalBytes: plan.totalBytes,
   });
 
-  const found = await findPresent(plan, (desc) => run.retried(() => target.hasManifest(desc, { signal }))).catch(asAbort);
+  const absentAtTarget = new Set(options.absentAtTarget);
+  const has = (desc: Descriptor): Promise<boolean> => (absentAtTarget.has(desc.digest) ? Promise.resolve(false) : run.retried(() => target.hasManifest(desc, { signal })));
+  const found = await findPresent(plan, has).catch(asAbort);
   const needed = new Set(found.neededBlobs.map((b) => b.digest));
 
   const blobOutcomes = new Map<string, BlobOutcome>();

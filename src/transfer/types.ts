@@ -11,7 +11,11 @@ export interface CopyOptions {
   names?: string[];
   signal?: AbortSignal;
   onEvent?: TransferEventHandler;
-  /** Attempts per blob (open → verify → write) before giving up; default 3. 401/403/404 are not retried. */
+  /**
+   * Attempts per blob (open → verify → write) before giving up; default 3.
+   * 401/403/404 are not retried, nor a request the HTTP client already
+   * retried to the end of its policy (see isRetryable).
+   */
   attempts?: number;
   /**
    * A limiter shared by several copies (mirror): caps blobs in flight per
@@ -27,6 +31,17 @@ export interface CopyOptions {
   limiterKeys?: string[];
   /** The backoff ceiling before the first retry, doubling per retry up to 8 s (default 250 ms). Tests shrink it. */
   retryDelayMs?: number;
+  /**
+   * Digests of manifests the caller has just found missing at the target
+   * (mirror: the destination tag was absent or named another digest, and no
+   * tag it looked at names this one). The engine takes them as absent
+   * without asking the target again: it writes them, and checks their blobs
+   * and children as usual. Only a hint, safe when wrong: a listed manifest the
+   * target does have costs a check per blob (each found present and
+   * skipped) and a rewrite of the same bytes, never missing content. Digests
+   * the copy does not write are ignored.
+   */
+  absentAtTarget?: readonly string[];
 }
 
 /** One root to copy and the names (tags) to commit for it at the target. */

@@ -110,6 +110,33 @@ describe('gantry mirror SRC DST', () => {
     }
   });
 
+  it('from scratch, asks about each manifest once per side: a HEAD and a GET at the source, a HEAD and the PUTs at the destination', async () => {
+    // Four images, and 1.2.0 naming the same image as 1.0.0 (copied after it: only its tag is written).
+    const tags = ['0.9.0', '1.0.0', '1.1.0', '1.2.0', 'edge'] as const;
+    let records: Record_[] = [];
+    let srcLog: AccessLogEntry[] = [];
+    const dstLog = await requestsDuring(dst, async () => {
+      srcLog = await requestsDuring(src, async () => {
+        records = await mirrorJson([`${src.host}/lib/app`, `${dst.host}/scratch/app`, ...tags.flatMap((t) => ['--tag', t])]);
+      });
+    });
+    expect(records.map((r) => [r.tag, r.action])).toEqual(tags.map((t) => [t, 'copy']));
+    const manifestRequests = (log: AccessLogEntry[]): string[] =>
+      log.filter((e) => e.path.includes('/manifests/')).map((e) => `${e.method} ${e.path.split('/manifests/')[1]}`).sort();
+    const digestOf = (tag: (typeof tags)[number]): string => images[SOURCE_TAGS[tag]].digest;
+    const distinct = [...new Set(tags.map(digestOf))];
+    expect(distinct).toHaveLength(4);
+    // Source: the comparison's HEAD per tag; the copy reads the root it compared, by digest, once per copy.
+    expect(manifestRequests(srcLog)).toEqual([...tags.map((t) => `HEAD ${t}`), ...tags.map((t) => `GET ${digestOf(t)}`)].sort());
+    // Destination: the comparison's HEAD per tag (404), no second look before a new image is written
+    // (PUT by digest, then the tag); the sibling 1.2.0 asks by digest, finds it, and only tags it.
+    expect(manifestRequests(dstLog)).toEqual(
+      [...tags.map((t) => `HEAD ${t}`), `HEAD ${digestOf('1.2.0')}`, ...distinct.map((d) => `PUT ${d}`), ...tags.map((t) => `PUT ${t}`)].sort(),
+    );
+    expect(dstLog.filter((e) => e.method === 'HEAD' && e.path.includes('/manifests/') && tags.some((t) => e.path.endsWith(`/${t}`))).every((e) => e.status === 404)).toBe(true);
+    expect(await skopeoDigest(`docker://${dst.host}/scratch/app:1.2.0`, { tlsVerify: false })).toBe(images.A.digest);
+  });
+
   it('--dry-run prints the plan and writes nothing', async () => {
     const dstLog = await requestsDuring(dst, async () => {
       const r = await gantry(['mirror', `${src.host}/lib/app`, `${dst.host}/lib/app`, '--semver', '>=1.0', '--dry-run']);
@@ -133,8 +160,14 @@ describe('gantry mirror --platform', () => {
     ['two platforms (a smaller index)', ['linux/arm64', 'linux/amd64'], 'two'],
   ])('with %s a second run finds the filtered copy up to date', async (_name, platforms, repo) => {
     const flags = platforms.flatMap((p) => ['--platform', p]);
-    const first = await mirrorJson([`${src.host}/lib/multi`, `${dst.host}/${repo}/multi`, ...flags]);
+    let first: Record_[] = [];
+    const srcLog = await requestsDuring(src, async () => {
+      first = await mirrorJson([`${src.host}/lib/multi`, `${dst.host}/${repo}/multi`, ...flags]);
+    });
     expect(first.map((r) => r.action)).toEqual(['copy']);
+    // The index read to work out the filtered digest is the one the copy filters: read once, by digest.
+    expect(srcLog.filter((e) => e.path.includes('/manifests/') && !e.path.includes('sha256:') && e.method === 'GET')).toEqual([]);
+    expect(srcLog.filter((e) => e.method === 'GET' && e.path.endsWith(`/manifests/${multi.digest}`))).toHaveLength(1);
     const written = await skopeoDigest(`docker://${dst.host}/${repo}/multi:1.0`, { tlsVerify: false });
     expect(written).not.toBe(multi.digest);
     if (platforms.length === 1) expect(written).toBe(multi.images.find((i) => i.platform.architecture === 'arm64')?.manifest.digest);

@@ -198,6 +198,62 @@ describe('runMirror', () => {
     expect(f.calls.copy).toHaveLength(1);
   });
 
+  it('marks source HEADs as such, so the copy that follows may reuse what they learned', async () => {
+    const f = fake({ [SRC]: { a: digest(1) }, [DST]: { a: digest(2) } });
+    const asked: Array<[string, boolean]> = [];
+    const head = f.ops.headDigest;
+    f.ops.headDigest = async (ref, op) => {
+      asked.push([repositoryOf(ref), op.source === true]);
+      return head(ref, op);
+    };
+    await runMirror(spec(source(SRC, [DST])), f.ops);
+    expect(asked.sort()).toEqual([
+      [full(DST), false],
+      [full(SRC), true],
+    ]);
+  });
+
+  it('tells a copy its root is absent at the destination only when no HEAD of the run saw it there and no earlier copy wrote it', async () => {
+    // a and b name digest 1 (copied in turn: only the first is told); c's destination tag names another
+    // digest (told); f's digest 3 is what the destination's g names already (not told).
+    const f = fake({ [SRC]: { a: digest(1), b: digest(1), c: digest(2), f: digest(3), g: digest(3) }, [DST]: { c: digest(9), g: digest(3) } });
+    const told: Array<[string, string | undefined]> = [];
+    const copy = f.ops.copy;
+    f.ops.copy = async (request, op) => {
+      told.push([request.tag, request.absentAtDestination]);
+      return copy(request, op);
+    };
+    const result = await runMirror(spec(source(SRC, [DST])), f.ops, { concurrency: 1 });
+    expect(result.records.map((r) => [r.tag, r.action])).toEqual([
+      ['a', 'copy'],
+      ['b', 'copy'],
+      ['c', 'copy'],
+      ['f', 'copy'],
+      ['g', 'up-to-date'],
+    ]);
+    expect(told).toEqual([
+      ['a', digest(1)],
+      ['b', undefined],
+      ['c', digest(2)],
+      ['f', undefined],
+    ]);
+  });
+
+  it('with prune, a digest any destination tag names is not told absent, selected or not', async () => {
+    const f = fake({ [SRC]: { a: digest(1), b: digest(2) }, [DST]: { old: digest(1) } });
+    const told: Array<[string, string | undefined]> = [];
+    const copy = f.ops.copy;
+    f.ops.copy = async (request, op) => {
+      told.push([request.tag, request.absentAtDestination]);
+      return copy(request, op);
+    };
+    await runMirror(spec(source(SRC, [DST])), f.ops, { prune: true, concurrency: 1 });
+    expect(told).toEqual([
+      ['a', undefined],
+      ['b', digest(2)],
+    ]);
+  });
+
   it('stops with INTERRUPTED when the signal aborts', async () => {
     const f = fake({ [SRC]: { a: digest(1) } });
     const controller = new AbortController();
