@@ -103,6 +103,18 @@ export async function copyImages(
     blobTasks.set(blob.digest, task);
   }
 
+  // Roots the commit itself stores (a registry's PUT by tag): writing them by digest first
+  // would be a request for nothing. Not a root that is also another manifest's child, which
+  // must be there before its parent, nor one without names, which only the digest PUT stores.
+  const children = new Set(plan.manifests.flatMap((m) => m.children.map((c) => c.descriptor.digest)));
+  const storedByCommit = new Set(
+    target.commitStoresRoot === true
+      ? plan.images
+          .filter((image) => image.names.length > 0 && image.root.descriptor.mediaType !== '' && !children.has(image.root.descriptor.digest))
+          .map((image) => image.root.descriptor.digest)
+      : [],
+  );
+
   const manifestOutcomes = new Map<string, ManifestAction>();
   const manifestTasks = new Map<string, Promise<ManifestAction>>();
   const writeManifest = (m: PlannedManifest): Promise<ManifestAction> => {
@@ -118,7 +130,7 @@ export async function copyImages(
           run.guard();
           action = await run.retried(async (): Promise<ManifestAction> => {
             if (!found.absent.has(digest) && (await target.hasManifest(m.descriptor, { signal }))) return 'skipped';
-            await target.writeManifest(m.descriptor, m.bytes, { signal });
+            if (!storedByCommit.has(digest)) await target.writeManifest(m.descriptor, m.bytes, { signal });
             return 'copied';
           });
         }

@@ -94,6 +94,12 @@ export interface ImageTarget {
   /** Store a manifest or index by digest (no tag yet); its children must already be there. */
   writeManifest(desc: Descriptor, bytes: Uint8Array, options?: TransportOptions): Promise<void>;
   /**
+   * True when `commit` given the root's `bytes` stores the root itself (a
+   * registry's PUT by tag stores the manifest it names), so a root that has
+   * names need not be written by digest first: one request fewer per image.
+   */
+  readonly commitStoresRoot?: boolean;
+  /**
    * Point names (tags) at a root already written: the last step, so no tag
    * ever names missing content. `options.bytes`, when given, are the root's
    * exact bytes, already checked against `root.digest` (the engine has them

@@ -204,6 +204,8 @@ export interface MemoryTargetOptions {
   onChunk?: (desc: Descriptor, bytes: number) => void;
   /** Report a write cut short by an abort as this error instead (a transport that only sees a reset socket). */
   abortedAs?: Error;
+  /** Commit stores a root it is given the bytes of, as a registry's PUT by tag does (ImageTarget.commitStoresRoot). */
+  commitStoresRoot?: boolean;
 }
 
 export interface MemoryTarget extends ImageTarget {
@@ -296,24 +298,30 @@ export function createMemoryTarget(options: MemoryTargetOptions = {}): MemoryTar
     async writeManifest(desc, bytes) {
       log.push({ op: 'writeManifest', digest: desc.digest });
       await tick();
-      verifyBytes(bytes, { digest: desc.digest, size: desc.size });
-      const parsed = parseManifest({ bytes, digest: desc.digest, contentType: desc.mediaType });
-      // As a registry does (MANIFEST_BLOB_UNKNOWN): everything named must already be there.
-      const missing =
-        parsed.kind === 'image'
-          ? [parsed.manifest.config, ...parsed.manifest.layers].filter((d) => !isForeignLayer(d.mediaType) && !store.blobs.has(d.digest))
-          : parsed.manifest.manifests.filter((d) => !store.manifests.has(d.digest));
-      if (missing.length > 0) throw new Error(`manifest ${desc.digest} names missing content: ${missing.map((d) => d.digest).join(', ')}`);
-      store.manifests.set(desc.digest, { mediaType: desc.mediaType, bytes: Uint8Array.from(bytes) });
+      storeManifest(desc, bytes);
     },
-    async commit(root, names) {
+    async commit(root, names, commitOptions) {
       log.push({ op: 'commit', digest: root.digest, names });
       await tick();
+      if (options.commitStoresRoot && commitOptions?.bytes && !store.manifests.has(root.digest)) storeManifest(root, commitOptions.bytes);
       if (!store.manifests.has(root.digest)) throw new Error(`commit of ${root.digest}, which is not there`);
       for (const name of names) store.tags.set(name, root.digest);
     },
     async close() {},
   };
+  if (options.commitStoresRoot) Object.assign(target, { commitStoresRoot: true });
+
+  function storeManifest(desc: Descriptor, bytes: Uint8Array): void {
+    verifyBytes(bytes, { digest: desc.digest, size: desc.size });
+    const parsed = parseManifest({ bytes, digest: desc.digest, contentType: desc.mediaType });
+    // As a registry does (MANIFEST_BLOB_UNKNOWN): everything named must already be there.
+    const missing =
+      parsed.kind === 'image'
+        ? [parsed.manifest.config, ...parsed.manifest.layers].filter((d) => !isForeignLayer(d.mediaType) && !store.blobs.has(d.digest))
+        : parsed.manifest.manifests.filter((d) => !store.manifests.has(d.digest));
+    if (missing.length > 0) throw new Error(`manifest ${desc.digest} names missing content: ${missing.map((d) => d.digest).join(', ')}`);
+    store.manifests.set(desc.digest, { mediaType: desc.mediaType, bytes: Uint8Array.from(bytes) });
+  }
 
   const { mount } = options;
   if (mount) {

@@ -48,7 +48,15 @@ afterAll(async () => {
 
 describe('push, copy and re-push against real registries', () => {
   it('pushes a multi-platform OCI layout byte-identically (skopeo agrees on the digest)', async () => {
+    const before = (await a.accessLog()).length;
     const result = await json('push', `oci:${multi.dir}:v1`, `${a.host}/team/app:v1`);
+    const puts = (await a.accessLog()).slice(before).filter((e) => e.method === 'PUT' && e.path.includes('/manifests/'));
+    // Children by digest first; the index only under its tag, which stores it (no PUT by digest before).
+    expect(puts.map((e) => e.path.replace(/sha256:[0-9a-f]{64}/, 'DIGEST'))).toEqual([
+      '/v2/team/app/manifests/DIGEST',
+      '/v2/team/app/manifests/DIGEST',
+      '/v2/team/app/manifests/v1',
+    ]);
     expect(result.digest).toBe(multi.digest);
     expect(result.blobs.every((x: { action: string }) => x.action === 'copied')).toBe(true);
     // The shared layer is sent once.

@@ -175,6 +175,9 @@ export function createRegistryTarget(client: RegistryClient, ref: Reference, opt
       }
     },
 
+    // A PUT by tag stores the manifest it names: the engine need not PUT a tagged root by digest too.
+    commitStoresRoot: true,
+
     async writeManifest(desc, bytes, opts) {
       verifyBytes(bytes, { digest: desc.digest, size: desc.size });
       await client.putManifest({ ...repo, digest: desc.digest }, bytes, desc.mediaType, signalOf(opts));

@@ -61,4 +61,31 @@ describe('copyImages', () => {
     expect(target.store.tags.has('bad')).toBe(false);
     expect(target.store.manifests.has(bad.digest)).toBe(false);
   });
+  it('leaves a tagged root to the commit of a target whose commit stores it, and writes by digest what the commit cannot store', async () => {
+    const store = createStore();
+    const amd = addImage(store, { layers: ['a'], platform: { os: 'linux', architecture: 'amd64' } });
+    const arm = addImage(store, { layers: ['b'], platform: { os: 'linux', architecture: 'arm64' } });
+    const index = addIndex(store, [amd, arm]);
+    const single = addImage(store, { layers: ['c'] });
+    const untagged = addImage(store, { layers: ['d'] });
+    const target = createMemoryTarget({ commitStoresRoot: true });
+    await copyImages(createMemorySource(store), target, [
+      { root: index, names: ['multi'] },
+      // Also a child of the index: it must be stored before the index is, so by digest.
+      { root: amd, names: ['amd'] },
+      { root: single, names: ['one', 'latest'] },
+      { root: untagged, names: [] },
+    ]);
+    const writtenByDigest = target.log.filter((c) => c.op === 'writeManifest').map((c) => c.digest);
+    expect(writtenByDigest.sort()).toEqual([amd.digest, arm.digest, untagged.digest].sort());
+    expect(target.store.tags).toEqual(
+      new Map([
+        ['multi', index.digest],
+        ['amd', amd.digest],
+        ['one', single.digest],
+        ['latest', single.digest],
+      ]),
+    );
+    for (const root of [index, single]) expect(target.store.manifests.has(root.digest)).toBe(true);
+  });
 });
