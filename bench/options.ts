@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 export const TOOLS = ['gantry', 'skopeo'] as const;
 export type Tool = (typeof TOOLS)[number];
 
-export const WORKLOADS = ['push', 'copy-same', 'copy-cross', 'pull', 'repush'] as const;
+export const WORKLOADS = ['push', 'copy-same', 'copy-same-cold', 'copy-cross', 'pull', 'repush'] as const;
 export type Workload = (typeof WORKLOADS)[number];
 
 /** An image shape: `layers` layers of `layerSize` incompressible bytes each. */

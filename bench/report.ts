@@ -9,6 +9,7 @@ import type { TargetCheck } from './targets.js';
 export const WORKLOAD_TITLES: Record<Workload, string> = {
   push: 'push: OCI layout → registry',
   'copy-same': 'copy: registry → same registry, another repository',
+  'copy-same-cold': "copy: same registry, skopeo's blob-info cache emptied first (a fresh CI runner)",
   'copy-cross': 'copy: registry → another registry',
   pull: 'pull: registry → OCI layout',
   repush: 're-push: layout → registry where every blob exists',

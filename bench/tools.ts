@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CommandLine } from './measure.js';
 import type { Tool } from './options.js';
@@ -16,7 +16,18 @@ export type Location = { kind: 'oci'; dir: string; tag: string } | { kind: 'regi
 export interface Tools {
   /** The command that copies `src` to `dst`; `runDir` is this run's own scratch dir. */
   copy(tool: Tool, src: Location, dst: Location, runDir: string): CommandLine;
+  /**
+   * Empty skopeo's blob-info cache, where it remembers which repositories
+   * hold a blob (it mounts within a registry only from there). As root, that
+   * cache is the machine's own (/var/lib/containers/cache: skopeo has no flag
+   * to move it), so this deletes that file: a cache, rebuilt as skopeo runs.
+   */
+  forgetSkopeoCache(): Promise<void>;
 }
+
+/** Where skopeo keeps its blob-info cache: as root a fixed path, otherwise under XDG_DATA_HOME. */
+const CACHE_FILE = 'blob-info-cache-v1.boltdb';
+const ROOT_CACHE_DIR = '/var/lib/containers/cache';
 
 function gantryLocation(loc: Location): string {
   return loc.kind === 'oci' ? `oci:${loc.dir}:${loc.tag}` : `${loc.host}/${loc.repository}:${loc.tag}`;
@@ -50,6 +61,11 @@ export async function createTools(options: { root: string; dir: string }): Promi
 
   return {
     copy: (tool, src, dst, runDir) => (tool === 'gantry' ? gantry(src, dst, runDir) : skopeo(src, dst)),
+    async forgetSkopeoCache() {
+      const dirs = [join(skopeoEnv.XDG_DATA_HOME ?? join(dir, 'home'), 'containers', 'cache')];
+      if (process.getuid?.() === 0) dirs.push(ROOT_CACHE_DIR);
+      await Promise.all(dirs.map((d) => rm(join(d, CACHE_FILE), { force: true })));
+    },
   };
 }
 

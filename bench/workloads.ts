@@ -14,6 +14,9 @@ import type { Location, Tools } from './tools.js';
  *   which outlives runs) can turn an upload into a mount;
  * - copy-same writes to a new repository of the source registry per run
  *   (mounting from the source repository is allowed: that is the workload);
+ * - copy-same-cold is copy-same with skopeo's blob-info cache emptied before
+ *   each run, as on a fresh CI runner: skopeo mounts within a registry only
+ *   where that cache remembers the blob, gantry mounts every time;
  * - pull writes to a new layout directory per run;
  * - repush pushes the fixture again to a tag that already holds it.
  */
@@ -64,7 +67,7 @@ function onRegistry(registry: RunningRegistry, repository: string, tag = TAG): L
  */
 export async function seed(ctx: BenchContext, fixture: Fixture, workloads: Workload[], dir: string): Promise<void> {
   const targets: string[] = [];
-  if (workloads.some((w) => w === 'copy-same' || w === 'copy-cross' || w === 'pull')) targets.push(sourceRepo(fixture.shape));
+  if (workloads.some((w) => w === 'copy-same' || w === 'copy-same-cold' || w === 'copy-cross' || w === 'pull')) targets.push(sourceRepo(fixture.shape));
   if (workloads.includes('repush')) targets.push(repushRepo(fixture.shape));
   for (const repository of targets) {
     const runDir = join(dir, `seed-${repository.replace(/\//g, '_')}`);
@@ -92,6 +95,14 @@ export async function prepare(
       return {
         src: onRegistry(ctx.source, sourceRepo(shape)),
         dst: onRegistry(ctx.source, `${sourceRepo(shape)}-copy-${tool}-${run}`),
+        registries: [ctx.source],
+        dispose: nothing,
+      };
+    case 'copy-same-cold':
+      await ctx.tools.forgetSkopeoCache();
+      return {
+        src: onRegistry(ctx.source, sourceRepo(shape)),
+        dst: onRegistry(ctx.source, `${sourceRepo(shape)}-cold-${tool}-${run}`),
         registries: [ctx.source],
         dispose: nothing,
       };
