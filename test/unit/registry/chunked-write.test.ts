@@ -42,6 +42,20 @@ function receiver(answer: (index: number, bytes: Buffer) => Promise<void> | void
   return { parts, counted, sendPart };
 }
 
+/** A receiver that reads every part but never answers: a part ends only when it is cut. */
+function silentReceiver(): { sendPart: SendPart; wasCut: () => boolean } {
+  let cut = false;
+  const sendPart: SendPart = (part, signal) =>
+    new Promise<void>((_resolve, reject) => {
+      part.resume();
+      signal.addEventListener('abort', () => {
+        cut = true;
+        reject(new Error('cut'));
+      });
+    });
+  return { sendPart, wasCut: () => cut };
+}
+
 async function failure(promise: Promise<unknown>): Promise<Error> {
   const err = await promise.then(
     () => undefined,
@@ -117,19 +131,11 @@ describe('writeInChunks', () => {
 
   it('cuts a part whose answer does not come within the grace period after an abort', async () => {
     const controller = new AbortController();
-    let cut = false;
-    const sendPart: SendPart = (part, signal) =>
-      new Promise<void>((_resolve, reject) => {
-        part.resume();
-        signal.addEventListener('abort', () => {
-          cut = true;
-          reject(new Error('cut'));
-        });
-      });
+    const { sendPart, wasCut } = silentReceiver();
     setTimeout(() => controller.abort(), 20);
     const err = await failure(writeInChunks(body(1_000_000, 1000), { chunkBytes: 10_000_000, label: 'test', sendPart, signal: controller.signal, graceMs: 30 }));
     expect((err as GantryError).code).toBe('INTERRUPTED');
-    expect(cut).toBe(true);
+    expect(wasCut()).toBe(true);
   });
 
   it('refuses more bytes than the length before handing them over', async () => {
@@ -156,18 +162,10 @@ describe('writeInChunks', () => {
   });
 
   it('cuts the part in flight when its answer does not come within the grace period after the body fails', async () => {
-    let cut = false;
-    const sendPart: SendPart = (part, signal) =>
-      new Promise<void>((_resolve, reject) => {
-        part.resume();
-        signal.addEventListener('abort', () => {
-          cut = true;
-          reject(new Error('cut'));
-        });
-      });
+    const { sendPart, wasCut } = silentReceiver();
     const err = await failure(writeInChunks(body(10_000, 1000, { failAfter: 2000 }), { chunkBytes: 5000, label: 'test', sendPart, graceMs: 20 }));
     expect(err.message).toBe('source failed');
-    expect(cut).toBe(true);
+    expect(wasCut()).toBe(true);
   });
 
   it('throws the error of a part the receiver refuses, and destroys the body', async () => {
