@@ -4,7 +4,7 @@
 // are newer than the build, and (for tests) make sure the real components the
 // suite runs against are present. Node built-ins only: nothing is installed yet.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -46,6 +46,7 @@ function newestIn(dir) {
 // both run `npm ci`: the second empties node_modules under the first. One
 // holds this lock for steps 1 and 2; the others wait, then find nothing to do.
 const lock = join(root, '.tmp', 'setup.lock');
+const lockOwner = join(lock, 'pid');
 const STALE_LOCK_MS = 15 * 60_000;
 function acquire() {
   mkdirSync(dirname(lock), { recursive: true });
@@ -54,21 +55,50 @@ function acquire() {
   for (;;) {
     try {
       mkdirSync(lock);
+      writeFileSync(lockOwner, String(process.pid));
       // Released however this script ends: `run` exits the process on a failure.
       process.on('exit', release);
       return;
     } catch (err) {
       if (err.code !== 'EEXIST') throw err;
     }
-    // A holder that died leaves its lock behind; no setup takes this long.
-    if (Date.now() - mtime(lock) > STALE_LOCK_MS) rmSync(lock, { recursive: true, force: true });
+    // A holder killed by a signal (Ctrl-C during `npm ci`) runs no 'exit' handler and leaves its
+    // lock behind: break it once its process is gone, or when it is older than any setup takes.
+    if (holderDied() || Date.now() - mtime(lock) > STALE_LOCK_MS) {
+      rmSync(lock, { recursive: true, force: true });
+      continue;
+    }
     if (!waited) log('waiting for another setup (npm ci / build) to finish…');
     waited = true;
     Atomics.wait(sleeper, 0, 0, 250);
   }
 }
 
+/** True when the lock names a process that no longer runs; false while its holder lives, or has not written its pid yet. */
+function holderDied() {
+  let pid;
+  try {
+    pid = Number(readFileSync(lockOwner, 'utf8'));
+  } catch (err) {
+    if (err.code === 'ENOENT') return false;
+    throw err;
+  }
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    // EPERM: it runs, as another user.
+    if (err.code === 'ESRCH') return true;
+    if (err.code === 'EPERM') return false;
+    throw err;
+  }
+}
+
 function release() {
+  // Once: the explicit release before step 3 must not let the 'exit' handler remove
+  // a lock another setup has taken since.
+  process.off('exit', release);
   rmSync(lock, { recursive: true, force: true });
 }
 

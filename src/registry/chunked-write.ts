@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { PassThrough, Writable, type Readable } from 'node:stream';
+import { finished as whenFinished, PassThrough, Writable, type Readable } from 'node:stream';
 import { GantryError } from '../errors/index.js';
 import { abortError } from '../internal/abort.js';
 
@@ -99,6 +99,15 @@ export async function writeInChunks(body: Readable, options: ChunkedWriteOptions
   // per chunk was a measurable share of a copy's CPU. Waits (a full part
   // buffer, a part's confirmation) are rare and still listen to `stop`.
   const feed = (chunk: Buffer, done: (err?: Error | null) => void): void => {
+    try {
+      feedParts(chunk, done);
+    } catch (err) {
+      // onBytes (a progress listener) may throw: here that would escape into the body's 'data'
+      // event or a detached promise, and the write would never complete.
+      done(err as Error);
+    }
+  };
+  const feedParts = (chunk: Buffer, done: (err?: Error | null) => void): void => {
     while (chunk.length > 0) {
       part ??= openPart();
       const open = part;
@@ -117,7 +126,11 @@ export async function writeInChunks(body: Readable, options: ChunkedWriteOptions
         return;
       }
       if (!flowing) {
-        once(open.stream, 'drain', { signal: stop.signal }).then(() => feed(rest, done), () => done(stop.signal.reason as Error));
+        // once() also rejects when the part's stream errors before `stop` does: that error is a failure too.
+        once(open.stream, 'drain', { signal: stop.signal }).then(
+          () => feed(rest, done),
+          (err: unknown) => done((stop.signal.aborted ? stop.signal.reason : err) as Error),
+        );
         return;
       }
     }
@@ -152,10 +165,16 @@ export async function writeInChunks(body: Readable, options: ChunkedWriteOptions
   // Piped rather than pipeline()d: when the body fails, what it delivered
   // before still goes out and the part in flight is ended early, not cut
   // (pipeline would destroy the sink with its buffered chunks).
+  // finished() rather than an 'error' listener: a body destroyed without an
+  // error, or already failed, emits neither 'end' nor 'error', and pipe()
+  // would then never end the sink.
+  let unwatchBody: (() => void) | undefined;
   try {
     await new Promise<void>((resolve, reject) => {
-      body.on('error', (err) => {
-        if (bodyError !== undefined) return;
+      // A signal aborted before the call: no part is opened, no byte sent.
+      if (stop.signal.aborted) return reject(stop.signal.reason);
+      unwatchBody = whenFinished(body, { writable: false }, (err) => {
+        if (!err || bodyError !== undefined) return;
         bodyError = err;
         if (!sink.destroyed) sink.end();
       });
@@ -173,6 +192,7 @@ export async function writeInChunks(body: Readable, options: ChunkedWriteOptions
   } finally {
     signal?.removeEventListener('abort', onAbort);
     stop.signal.removeEventListener('abort', onStop);
+    unwatchBody?.();
   }
 
   async function endEarly(open: OpenPart, graceMs: number): Promise<void> {

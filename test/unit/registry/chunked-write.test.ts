@@ -179,6 +179,46 @@ describe('writeInChunks', () => {
     expect(source.destroyed).toBe(true);
   });
 
+  it('fails, not waits forever, when the body is destroyed without an error', async () => {
+    const r = receiver();
+    const source = new Readable({ read: () => undefined });
+    source.push(Buffer.alloc(100));
+    setTimeout(() => source.destroy(), 10);
+    const err = await failure(writeInChunks(source, { chunkBytes: 3000, label: 'test', sendPart: r.sendPart }));
+    expect((err as NodeJS.ErrnoException).code).toBe('ERR_STREAM_PREMATURE_CLOSE');
+  });
+
+  it('throws the error of a body that had already failed', async () => {
+    const source = new Readable({ read: () => undefined });
+    source.on('error', () => undefined);
+    source.destroy(new Error('failed before'));
+    await new Promise((resolve) => setImmediate(resolve));
+    const err = await failure(writeInChunks(source, { chunkBytes: 3000, label: 'test', sendPart: receiver().sendPart }));
+    expect(err.message).toBe('failed before');
+  });
+
+  it('throws what a progress listener throws, rather than letting it escape the body stream', async () => {
+    for (const failingCall of [1, 3]) {
+      let calls = 0;
+      const onBytes = (): void => {
+        if (++calls === failingCall) throw new Error('listener failed');
+      };
+      const source = body(10_000, 1000);
+      const err = await failure(writeInChunks(source, { chunkBytes: 3000, label: 'test', sendPart: receiver().sendPart, onBytes }));
+      expect(err.message).toBe('listener failed');
+      expect(source.destroyed).toBe(true);
+    }
+  });
+
+  it('opens no part when the signal was aborted before the call', async () => {
+    const r = receiver();
+    const controller = new AbortController();
+    controller.abort();
+    const err = await failure(writeInChunks(body(1000, 100), { chunkBytes: 3000, label: 'test', sendPart: r.sendPart, signal: controller.signal }));
+    expect((err as GantryError).code).toBe('INTERRUPTED');
+    expect(r.parts).toEqual([]);
+  });
+
   it('treats a receiver that answers before the part is complete as an error', async () => {
     const sendPart: SendPart = async () => undefined;
     const err = await failure(writeInChunks(body(10_000, 1000), { chunkBytes: 3000, label: 'test', sendPart }));
