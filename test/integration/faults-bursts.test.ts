@@ -56,10 +56,11 @@ function burst(filter: RequestFilter, status: 503 | 429): FaultRuleHandle {
   return proxy.rule({ match: filter, action: 'status', status, times: BURST, ...(status === 429 ? { headers: { 'Retry-After': '1' } } : {}) });
 }
 
-/** Bursts on the tag's GET (a pull reads the root by tag, once) and every blob's GET of a pull. */
+/** Bursts on the tag's HEAD, the manifest's GET and every blob's GET of a pull. */
 function pullBursts(status: 503 | 429): Array<{ filter: RequestFilter; rule: FaultRuleHandle }> {
   const filters: RequestFilter[] = [
-    { method: 'GET', path: /\/manifests\/v1$/ },
+    { method: 'HEAD', path: /\/manifests\/v1$/ },
+    { method: 'GET', path: new RegExp(`/manifests/${image.digest}$`) },
     ...blobs.map(blobGet),
   ];
   return filters.map((filter) => ({ filter, rule: burst(filter, status) }));
@@ -76,7 +77,7 @@ async function refNames(dir: string): Promise<string[]> {
 
 describe('bursts within the retry budget are ridden out', () => {
   for (const status of [503, 429] as const) {
-    it(`pull: ${BURST} × ${status} on the tag's manifest and every blob, then success`, async () => {
+    it(`pull: ${BURST} × ${status} on the tag, the manifest and every blob, then success`, async () => {
       const bursts = pullBursts(status);
       const dir = join(work, `pull-${status}`);
       const r = await gantry('pull', '-o', `oci:${dir}:v1`, `${proxy.host}/team/app:v1`);
@@ -132,12 +133,12 @@ describe('bursts longer than the retry budget fail, within bounds', () => {
   });
 
   it('429 (Retry-After: 1) on the tag for ever: exit 1 with a rate-limit hint, after a bounded number of requests', async () => {
-    const tag: RequestFilter = { method: 'GET', path: /\/manifests\/v1$/ };
+    const tag: RequestFilter = { method: 'HEAD', path: /\/manifests\/v1$/ };
     proxy.rule({ match: tag, action: 'status', status: 429, headers: { 'Retry-After': '1' } });
     const dir = join(work, 'pull-429-forever');
     const r = await gantry('pull', '-o', `oci:${dir}:v1`, `${proxy.host}/team/app:v1`);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/error: GET /);
+    expect(r.stderr).toMatch(/error: HEAD /);
     expect(r.stderr).toMatch(/hint: The registry is rate limiting you: retry after 1s/);
     expect(proxy.count(tag)).toBe(DEFAULT_RETRY.attempts);
     expect(proxy.count({ method: 'GET', path: /\/blobs\// })).toBe(0);

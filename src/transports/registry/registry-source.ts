@@ -3,7 +3,7 @@ import { verifyBytes } from '../../digest/index.js';
 import { isGantryError } from '../../errors/index.js';
 import { MANIFEST_ACCEPT } from '../../media/index.js';
 import type { Descriptor, Manifest } from '../../media/types.js';
-import { DOCKER_HUB, formatReference, referenceOrDefaultTag, repositoryOf, withoutTagOrDigest, withTag } from '../../reference/index.js';
+import { formatReference, referenceOrDefaultTag, repositoryOf, withoutTagOrDigest, withTag } from '../../reference/index.js';
 import type { Reference } from '../../reference/types.js';
 import type { ManifestHead, RegistryClient } from '../../registry/types.js';
 import type { BlobOrigin, BlobReader, ImageSource, SourceImage, TransportOptions } from '../types.js';
@@ -19,16 +19,15 @@ export interface RegistrySourceOptions {
  * An image (or, with `allTags`, a whole repository) in a registry, read
  * through `client`. The client stays the caller's: `close()` does not close it.
  *
- * - `images()` resolves the tag or digest (a reference with neither means
- *   `latest`, as docker) with a manifest GET, whose bytes `manifest()` then
- *   serves without asking again: one round trip where a HEAD and a GET took
- *   two. On Docker Hub it HEADs instead: there a GET counts against the pull
- *   allowance and a HEAD does not, and a copy whose target already has the
- *   image then never GETs at all. With `allTags`, every tag is HEADed (the
- *   root is all that groups them), tags sharing a root grouped into one
- *   image (a tag deleted between the listing and its HEAD is left out).
- *   Throws what `getManifest`/`headManifest`/`listTags` throw
- *   (MANIFEST_UNKNOWN, NAME_UNKNOWN, AUTH_*).
+ * - `images()` resolves the tag or digest with a manifest HEAD (a reference
+ *   with neither means `latest`, as docker), not a GET: a copy whose target
+ *   already has the image then never GETs the manifest, and registries count
+ *   manifest GETs as pulls (Docker Hub's allowance, Harbor's pull count and
+ *   "pulled within N days" retention, ECR's last-pulled time), which a no-op
+ *   copy should not be. With `allTags`, every tag,
+ *   tags sharing a root grouped into one image (a tag deleted between the
+ *   listing and its HEAD is left out). Throws what
+ *   `headManifest`/`listTags` throw (MANIFEST_UNKNOWN, NAME_UNKNOWN, AUTH_*).
  * - `manifest()` fetches by digest, digest- and size-checked.
  * - `blob()` streams from `from` on with a Range request; from the blob's
  *   size on, an empty stream without a request (nothing is left to read).
@@ -37,16 +36,6 @@ export function createRegistrySource(client: RegistryClient, ref: Reference, opt
   const repo = withoutTagOrDigest(ref);
   const origin: BlobOrigin = { registry: ref.registry, repository: ref.repository };
   const description = options.allTags ? `docker://${repositoryOf(ref)} (all tags)` : `docker://${formatReference(ref)}`;
-
-  // Manifests images() has already fetched, by digest.
-  const fetched = new Map<string, Manifest>();
-
-  const fetchRoot = async (target: Reference, signal: AbortSignal | undefined): Promise<Descriptor> => {
-    if (target.registry === DOCKER_HUB) return rootOf(target, signal);
-    const manifest = await client.getManifest(target, signal ? { signal } : {});
-    fetched.set(manifest.digest, manifest);
-    return { mediaType: manifest.mediaType, digest: manifest.digest, size: manifest.bytes.byteLength };
-  };
 
   const rootOf = async (target: Reference, signal: AbortSignal | undefined): Promise<Descriptor> => {
     const head = await client.headManifest(target, signal ? { signal } : {});
@@ -90,13 +79,11 @@ export function createRegistrySource(client: RegistryClient, ref: Reference, opt
     async images(opts: TransportOptions = {}) {
       if (options.allTags) return everyTag(opts.signal);
       const target = referenceOrDefaultTag(ref);
-      const root = await fetchRoot(target, opts.signal);
+      const root = await rootOf(target, opts.signal);
       return [{ root, names: target.tag !== undefined ? [target.tag] : [] }];
     },
 
     async manifest(desc: Descriptor, opts: TransportOptions = {}): Promise<Manifest> {
-      const known = fetched.get(desc.digest);
-      if (known && known.bytes.byteLength === desc.size) return known;
       const accept = MANIFEST_ACCEPT.includes(desc.mediaType) || !desc.mediaType ? [...MANIFEST_ACCEPT] : [desc.mediaType, ...MANIFEST_ACCEPT];
       const manifest = await client.getManifest({ ...repo, digest: desc.digest }, { accept, ...(opts.signal ? { signal: opts.signal } : {}) });
       verifyBytes(manifest.bytes, { digest: desc.digest, size: desc.size });
