@@ -23,12 +23,19 @@ export const CODE_CACHE = `${BUNDLE}.cache`;
  * instead of 0.11 s). Liftoff's code is fast enough for parsing response
  * heads; bodies pass through it untouched.
  *
+ * The flag raises the tier-up budget beyond any CLI run rather than forbid
+ * TurboFan (`--liftoff-only`): under that flag newer V8s treat any Liftoff
+ * bailout as fatal. Only on node 20, the V8 this was measured on (11.3):
+ * another V8 may have dropped or renamed the flag, and V8 reports an
+ * unknown one on stderr.
+ *
  * Call it after `loadCli`, before the first request: V8 checks code caches
  * (the bundle's, and node's own for its built-in modules) against the flags
  * they were made with, so flags changed earlier would cost both caches.
  */
 export function keepWasmInBaselineTier() {
-  setFlagsFromString('--liftoff-only');
+  if (process.versions.node.split('.')[0] !== '20') return;
+  setFlagsFromString('--wasm-tiering-budget=2000000000');
 }
 
 /** The bundle's exports (`main`) and the compiled script (for `createCachedData`). */
