@@ -61,6 +61,24 @@ describe('copyImages', () => {
     expect(target.store.tags.has('bad')).toBe(false);
     expect(target.store.manifests.has(bad.digest)).toBe(false);
   });
+
+  it('takes a wrong absentAtTarget hint safely: what the target has is found and skipped, nothing is missing', async () => {
+    const store = createStore();
+    const image = addImage(store, { layers: ['x', 'y'] });
+    const target = createMemoryTarget();
+    await copyImages(createMemorySource(store), target, [{ root: image, names: ['v1'] }]);
+    const sent = [...target.received.values()].reduce((n, b) => n + b, 0);
+    const before = target.log.length;
+    // The hint says the root is missing, but the target has it and everything below it.
+    const again = await copyImages(createMemorySource(store), target, [{ root: image, names: ['v2'] }], { absentAtTarget: [image.digest] });
+    const calls = target.log.slice(before);
+    // Taken at its word: the root is not asked about, so its blobs are, and found.
+    expect(calls.filter((c) => c.op === 'hasManifest' && c.digest === image.digest)).toEqual([]);
+    expect(again.blobs.every((b) => b.action === 'skipped')).toBe(true);
+    expect([...target.received.values()].reduce((n, b) => n + b, 0)).toBe(sent);
+    expect(target.store.tags.get('v2')).toBe(image.digest);
+  });
+
   it('leaves a tagged root to the commit of a target whose commit stores it, and writes by digest what the commit cannot store', async () => {
     const store = createStore();
     const amd = addImage(store, { layers: ['a'], platform: { os: 'linux', architecture: 'amd64' } });

@@ -7,7 +7,6 @@ import { parseReference } from '../../../src/reference/index.js';
 import { createRegistryClient } from '../../../src/registry/index.js';
 import type { TransferEvent } from '../../../src/transfer/events.js';
 import { copyImages } from '../../../src/transfer/index.js';
-import { DEFAULT_ATTEMPTS } from '../../../src/transfer/retry.js';
 import { createRegistrySource, createRegistryTarget } from '../../../src/transports/registry/index.js';
 import { addImage, createMemorySource, createMemoryTarget, createStore, type MemoryStore } from '../../helpers/memory-transport.js';
 import { startMswServer, type MswServer, type RecordedRequest } from '../../helpers/msw-server.js';
@@ -151,8 +150,7 @@ describe('retries of a failing blob do not multiply', () => {
     );
     expect(outcome).toMatchObject({ code: 'REGISTRY_ERROR', details: { status: 503, retried: true } });
     const failing = server.requests.filter((r) => new URL(r.url).pathname !== '/v2/');
+    // The client's tries, once: before the engine respected the client's mark, each of its attempts repeated them.
     expect(failing.map((r) => `${r.method} ${new URL(r.url).pathname}`)).toEqual(Array(DEFAULT_RETRY.attempts).fill(`HEAD /v2/lib/mirror/manifests/${root.digest}`));
-    // Before the engine respected the client's mark, each of its attempts repeated the client's.
-    expect(failing.length).toBeLessThan(DEFAULT_ATTEMPTS * DEFAULT_RETRY.attempts);
   });
 });
