@@ -100,7 +100,7 @@ export function createDockerArchiveTarget(file: string, options: DockerArchiveTa
       // Merged under the lock, which also orders this process's own commits (the engine
       // runs them concurrently): each write holds every image committed before it.
       const write = async (): Promise<void> => {
-        const next = mergeImage(images, { ...image, repoTags });
+        const next = inArchiveOrder(mergeImage(images, { ...image, repoTags }));
         await writeArchive(path, dockerArchiveEntries(staging, next), transport?.signal);
         images = next;
       };
@@ -173,10 +173,26 @@ function parseConfig(text: string, digest: string): Record<string, unknown> {
 }
 
 /**
- * Add an image: the same config is the same image (docker's image ID), so its
- * tags merge into its entry, which keeps its place (`@N` stays the same image);
- * a new image goes last. A tag moves to its new image.
+ * The order images are listed in: by name, untagged ones last (by image ID).
+ * The engine commits images in the order their copies finish, which differs
+ * from run to run; a fixed order keeps `@N` naming the same image for the
+ * same content. Untagged last also suits `docker load` (20.10), which prints
+ * the `Loaded image ID` lines only when the last image it loads is untagged.
  */
+function inArchiveOrder(images: StagedDockerImage[]): StagedDockerImage[] {
+  const key = (image: StagedDockerImage): string => [...image.repoTags].sort()[0] ?? '';
+  return [...images].sort((a, b) => {
+    const [ka, kb] = [key(a), key(b)];
+    if ((ka === '') !== (kb === '')) return ka === '' ? 1 : -1;
+    return ka === kb ? compare(a.configDigest, b.configDigest) : compare(ka, kb);
+  });
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Add an image: the same config is the same image (docker's image ID), so its tags merge into its entry. A tag moves to its new image. */
 function mergeImage(images: StagedDockerImage[], image: StagedDockerImage): StagedDockerImage[] {
   const moved = new Set(image.repoTags);
   const merged = images.map((i) =>

@@ -151,6 +151,23 @@ describe('docker-archive target', () => {
     expect((await readFile(join(work, '.mislabelled.tar.gantry-staging', 'layers', `${desc.digest.slice(7)}.tar`))).equals(tar)).toBe(true);
   });
 
+  it('lists images in the same order whichever was committed first', async () => {
+    const order = async (layouts: OciLayoutResult[], name: string): Promise<string[]> => {
+      const file = join(work, name);
+      const target = createDockerArchiveTarget(file);
+      for (const layout of layouts) {
+        const source = createOciLayoutSource(layout.dir, { tag: layout.tag });
+        const [found] = await source.images();
+        await copyAll(source, target, { root: found!.root, names: [`example.com/${layout.tag}:1`] });
+      }
+      await target.close();
+      return (JSON.parse((await fileOf(file, 'manifest.json')).toString()) as Array<{ RepoTags: string[] }>).map((e) => e.RepoTags.join());
+    };
+    const forward = await order([image, other], 'forward.tar');
+    expect(forward).toEqual(['example.com/v1:1', 'example.com/v2:1']);
+    expect(await order([other, image], 'backward.tar')).toEqual(forward);
+  });
+
   it('keeps one image per config and moves a tag to the image committed last', async () => {
     const file = join(work, 'two.tar');
     const target = createDockerArchiveTarget(file, { ref: 'app:latest' });
@@ -159,8 +176,10 @@ describe('docker-archive target', () => {
       await copyAll(source, target, (await source.images())[0]!);
     }
     await target.close();
-    const entries = JSON.parse((await fileOf(file, 'manifest.json')).toString()) as Array<{ RepoTags: string[] }>;
-    expect(entries.map((e) => e.RepoTags)).toEqual([[], ['app:latest']]);
+    const entries = JSON.parse((await fileOf(file, 'manifest.json')).toString()) as Array<{ RepoTags: string[]; Config: string }>;
+    // Named images first, untagged last: the order does not depend on which commit came first.
+    expect(entries.map((e) => e.RepoTags)).toEqual([['app:latest'], []]);
+    expect(entries[0]?.Config).toBe(`${other.images[0]?.config.digest.slice('sha256:'.length)}.json`);
   });
 });
 
@@ -270,8 +289,8 @@ describe('docker-archive source', () => {
 
   it('selects by @N, lists every image without a reference, and names what there is when a tag is missing', async () => {
     const file = join(work, 'two.tar');
-    expect((await createDockerArchiveSource(file).images()).map((i) => i.names)).toEqual([[], ['latest']]);
-    expect((await createDockerArchiveSource(file, { ref: '@0' }).images())[0]?.names).toEqual([]);
+    expect((await createDockerArchiveSource(file).images()).map((i) => i.names)).toEqual([['latest'], []]);
+    expect((await createDockerArchiveSource(file, { ref: '@1' }).images())[0]?.names).toEqual([]);
     await expect(createDockerArchiveSource(file, { ref: '@5' }).images()).rejects.toMatchObject({ code: 'NOT_FOUND', hint: expect.stringContaining('2 image(s): @0 to @1') });
     await expect(createDockerArchiveSource(file, { ref: 'app:nope' }).images()).rejects.toMatchObject({
       code: 'NOT_FOUND',
