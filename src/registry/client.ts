@@ -2,8 +2,7 @@ import { createAuthenticator } from '../auth/authenticator.js';
 import { repositoryScope } from '../auth/scope.js';
 import type { Credential } from '../credentials/types.js';
 import { createHttpClient } from '../http/client.js';
-import type { Timeouts } from '../http/dispatchers.js';
-import type { RetryOptions } from '../http/retry-policy.js';
+import type { HttpClientOptions } from '../http/client.js';
 import { gantryProduct } from '../http/user-agent.js';
 import { mountBlob, statBlob } from './blob-writes.js';
 import { getBlobBytes, openBlob } from './blobs.js';
@@ -17,7 +16,10 @@ import type { RegistryClient } from './types.js';
 import { DEFAULT_UPLOAD_CHUNK_BYTES, resumeUpload, startUpload } from './uploads.js';
 import { verifyCredential } from './verify-credential.js';
 
-export interface RegistryClientOptions {
+/** The HTTP settings a registry client passes to its HTTP client unchanged (documented there). */
+type HttpSettings = Pick<HttpClientOptions, 'insecure' | 'caFile' | 'certsDirs' | 'env' | 'retry' | 'timeouts' | 'connections'>;
+
+export interface RegistryClientOptions extends HttpSettings {
   /** gantry's version, for the User-Agent `gantry/<version> (node <v>; <os>)`. */
   version?: string;
   /** The User-Agent product (`gantry/0.1.0`), or a whole User-Agent when it has a `(comment)`; wins over `version`. */
@@ -27,20 +29,8 @@ export interface RegistryClientOptions {
    * Asked once per host. A rejection (a failing helper) fails the request.
    */
   credentials?: (host: string) => Promise<Credential | undefined>;
-  /** `--insecure` (true: every registry) or the `insecure-registries` list. */
-  insecure?: boolean | readonly string[];
-  /** `--ca-file`: a PEM bundle trusted in addition to the system's CAs. */
-  caFile?: string;
-  /** certs.d roots (default /etc/docker/certs.d and /etc/containers/certs.d). */
-  certsDirs?: readonly string[];
-  /** Proxy variables and NODE_EXTRA_CA_CERTS are read here (default process.env). */
-  env?: NodeJS.ProcessEnv;
   /** `--debug` lines: requests, responses, pings, tokens; never a secret. */
   log?: (line: string) => void;
-  retry?: Partial<RetryOptions>;
-  timeouts?: Partial<Timeouts>;
-  /** Connections per origin (default unbounded; callers bound their concurrency). */
-  connections?: number;
   /**
    * For tests and registry mirrors: the base URL to use for a registry
    * (`http://127.0.0.1:5000`, `https://mirror.example/registry`) instead of
