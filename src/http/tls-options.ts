@@ -7,7 +7,10 @@ import type { InsecurePolicy } from './insecure-policy.js';
 /** The TLS part of undici's connect options. */
 export interface TlsConnectOptions {
   rejectUnauthorized: boolean;
-  /** Set only when gantry adds CAs; then it holds node's defaults too. */
+  /**
+   * Set when gantry adds CAs; then it holds node's defaults too. Empty when
+   * nothing is verified (a registry the user marked insecure).
+   */
   ca?: string[];
   cert?: string;
   key?: string;
@@ -38,6 +41,13 @@ export interface TlsOptionsResolver {
  * the NODE_EXTRA_CA_CERTS file (node applies that one only to its default
  * store) plus the additions; without additions `ca` stays unset and node's
  * defaults apply untouched.
+ *
+ * A registry the user marked insecure gets no trust anchors at all (`ca: []`):
+ * its certificate is not checked, and without `ca` node would parse its ~140
+ * bundled roots on the first TLS connection (16 ms measured here) for a check
+ * whose result is ignored — on every `--insecure` command that probes HTTPS
+ * before plain HTTP. Its --ca-file and certs.d are still read: a broken file
+ * is reported either way, and a client certificate pair still counts.
  */
 export function createTlsOptionsResolver(settings: TlsSettings): TlsOptionsResolver {
   const certsDirs = settings.certsDirs ?? DEFAULT_CERTS_DIRS;
@@ -65,7 +75,8 @@ export function createTlsOptionsResolver(settings: TlsSettings): TlsOptionsResol
       const [fromDirs, caFileText] = await Promise.all([loadCertsDirs(certsDirs, names), loadUserCa()]);
       const additions = [...(caFileText ? [caFileText] : []), ...fromDirs.cas];
       const options: TlsConnectOptions = { rejectUnauthorized };
-      if (additions.length > 0) options.ca = [...(await loadBase()), ...additions];
+      if (!rejectUnauthorized) options.ca = [];
+      else if (additions.length > 0) options.ca = [...(await loadBase()), ...additions];
       if (fromDirs.client) {
         options.cert = fromDirs.client.cert;
         options.key = fromDirs.client.key;

@@ -143,4 +143,16 @@ describe('createTlsOptionsResolver', () => {
     expect(options.ca?.[0]).toBe(rootCertificates[0]);
     expect(options.ca?.at(-1)).toBe(await readFile(ca.certFile, 'utf8'));
   });
+
+  it('gives a registry marked insecure no trust anchors, so node never parses its roots for it', async () => {
+    const resolver = createTlsOptionsResolver({ policy: createInsecurePolicy(['ghcr.io']), env: { NODE_EXTRA_CA_CERTS: ca.certFile }, certsDirs: [], caFile: ca.certFile });
+    expect(await resolver.resolve('ghcr.io', 'ghcr.io')).toEqual({ rejectUnauthorized: false, ca: [] });
+    // Only the marked registry: another one keeps the full trust.
+    expect((await resolver.resolve('quay.io', 'quay.io')).ca).toHaveLength(rootCertificates.length + 2);
+  });
+
+  it('still reports a broken --ca-file for a registry marked insecure', async () => {
+    const resolver = createTlsOptionsResolver({ policy: createInsecurePolicy(true), env: {}, certsDirs: [], caFile: join(dir, 'missing.pem') });
+    await expect(resolver.resolve('ghcr.io', 'ghcr.io')).rejects.toMatchObject({ code: 'USAGE' });
+  });
 });
