@@ -4,15 +4,15 @@
 // cache of its own for it (module.enableCompileCache is node 22). A cache
 // that does not match this node (another V8) is ignored by V8, and the
 // bundle compiles from source as usual.
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { setFlagsFromString } from 'node:v8';
-import { Script } from 'node:vm';
+'use strict';
+const { readFileSync } = require('node:fs');
+const { createRequire } = require('node:module');
+const { dirname, join } = require('node:path');
+const { setFlagsFromString } = require('node:v8');
+const { Script } = require('node:vm');
 
-export const BUNDLE = fileURLToPath(new URL('../dist/gantry.cjs', import.meta.url));
-export const CODE_CACHE = `${BUNDLE}.cache`;
+const BUNDLE = join(__dirname, '..', 'dist', 'gantry.cjs');
+const CODE_CACHE = `${BUNDLE}.cache`;
 
 /**
  * Keeps V8 from recompiling WebAssembly with TurboFan. undici parses HTTP
@@ -33,13 +33,13 @@ export const CODE_CACHE = `${BUNDLE}.cache`;
  * (the bundle's, and node's own for its built-in modules) against the flags
  * they were made with, so flags changed earlier would cost both caches.
  */
-export function keepWasmInBaselineTier() {
+function keepWasmInBaselineTier() {
   if (process.versions.node.split('.')[0] !== '20') return;
   setFlagsFromString('--wasm-tiering-budget=2000000000');
 }
 
 /** The bundle's exports (`main`) and the compiled script (for `createCachedData`). */
-export function loadCli() {
+function loadCli() {
   const source = readFileSync(BUNDLE, 'utf8');
   let cachedData;
   try {
@@ -56,3 +56,5 @@ export function loadCli() {
   script.runInThisContext()(module.exports, createRequire(BUNDLE), module, BUNDLE, dirname(BUNDLE));
   return { main: module.exports.main, script };
 }
+
+module.exports = { BUNDLE, CODE_CACHE, keepWasmInBaselineTier, loadCli };
