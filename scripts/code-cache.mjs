@@ -2,11 +2,15 @@
 // Writes dist/gantry.cjs.cache, V8's code cache for the CLI bundle (see
 // bin/load-cli.js). The cache holds the functions compiled so far, so it is
 // taken after the bundle has run what most commands run: the command line,
-// help, reference parsing, and a real copy between two OCI layouts (the
-// transfer engine, the layout transports, progress). Run by scripts/bundle.mjs
-// in a child process with a throwaway HOME, config and store.
+// help, reference parsing, a real copy between two OCI layouts (the transfer
+// engine, the layout transports, progress) and the registry paths — push,
+// re-push, mount, pull, tags, digest — against a small in-memory registry on
+// loopback (the HTTP client and undici's request path otherwise compile at
+// every run: ~4 ms of a re-push). Run by scripts/bundle.mjs in a child
+// process with a throwaway HOME, config and store.
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CODE_CACHE, loadCli } from '../bin/load-cli.js';
@@ -19,10 +23,28 @@ try {
   const layout = join(work, 'layout');
   writeLayout(layout);
   const { main, script } = loadCli();
-  const runs = [['--help'], ['copy', '--help'], ['ref', 'alpine'], ['copy', `oci:${layout}:v1`, `oci:${join(work, 'copy')}:v1`], ['copy', '--json', `oci:${layout}:v1`, `oci:${join(work, 'copy')}:v1`]];
-  for (const args of runs) {
-    const code = await main(args);
-    if (code !== 0) throw new Error(`gantry ${args.join(' ')} exited ${code} while warming the code cache`);
+  const registry = await startRegistry();
+  try {
+    const reg = `127.0.0.1:${registry.address().port}`;
+    const runs = [
+      ['--help'],
+      ['copy', '--help'],
+      ['ref', 'alpine'],
+      ['copy', `oci:${layout}:v1`, `oci:${join(work, 'copy')}:v1`],
+      ['copy', '--json', `oci:${layout}:v1`, `oci:${join(work, 'copy')}:v1`],
+      ['--insecure', 'copy', `oci:${layout}:v1`, `${reg}/warm/a:v1`],
+      ['--insecure', 'copy', `oci:${layout}:v1`, `${reg}/warm/a:v1`],
+      ['--insecure', 'copy', `${reg}/warm/a:v1`, `${reg}/warm/b:v1`],
+      ['--insecure', 'copy', `${reg}/warm/a:v1`, `oci:${join(work, 'pulled')}:v1`],
+      ['--insecure', 'tags', `${reg}/warm/a`],
+      ['--insecure', 'digest', `${reg}/warm/a:v1`],
+    ];
+    for (const args of runs) {
+      const code = await main(args);
+      if (code !== 0) throw new Error(`gantry ${args.join(' ')} exited ${code} while warming the code cache`);
+    }
+  } finally {
+    registry.close();
   }
   writeFileSync(CODE_CACHE, script.createCachedData());
 } finally {
@@ -52,4 +74,74 @@ function writeLayout(dir) {
     join(dir, 'index.json'),
     JSON.stringify({ schemaVersion: 2, manifests: [{ ...manifest, annotations: { 'org.opencontainers.image.ref.name': 'v1' } }] }),
   );
+}
+
+/**
+ * Just enough of the distribution API, in memory, for the warm-up runs:
+ * blobs (HEAD, GET, monolithic and chunked uploads, cross-repository mounts),
+ * manifests by tag and digest, and tag lists.
+ */
+async function startRegistry() {
+  const blobs = new Map();
+  const manifests = new Map();
+  const uploads = new Map();
+  const digestOf = (bytes) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+  const server = createServer(async (req, res) => {
+    const chunks = [];
+    for await (const chunk of req) chunks.push(chunk);
+    const body = Buffer.concat(chunks);
+    const url = new URL(req.url, 'http://registry');
+    const send = (status, headers = {}, bytes) => {
+      res.writeHead(status, { 'docker-distribution-api-version': 'registry/2.0', ...headers });
+      res.end(req.method === 'HEAD' ? undefined : bytes);
+    };
+    let m;
+    if (url.pathname === '/v2/') return send(200, { 'content-type': 'application/json' }, '{}');
+    if ((m = /^\/v2\/(.+)\/tags\/list$/.exec(url.pathname))) {
+      const tags = [...manifests.keys()].filter((k) => k.startsWith(`${m[1]}:`) && !k.includes('@')).map((k) => k.slice(m[1].length + 1));
+      return send(200, { 'content-type': 'application/json' }, JSON.stringify({ name: m[1], tags }));
+    }
+    if ((m = /^\/v2\/(.+)\/blobs\/uploads\/(.*)$/.exec(url.pathname))) {
+      const [, repo, id] = m;
+      if (req.method === 'POST') {
+        const mount = url.searchParams.get('mount');
+        if (mount && blobs.has(mount)) return send(201, { location: `/v2/${repo}/blobs/${mount}`, 'docker-content-digest': mount });
+        const next = String(uploads.size + 1);
+        uploads.set(next, []);
+        return send(202, { location: `/v2/${repo}/blobs/uploads/${next}`, range: '0-0', 'content-length': '0' });
+      }
+      const parts = uploads.get(id);
+      if (!parts) return send(404);
+      parts.push(body);
+      const size = parts.reduce((n, p) => n + p.length, 0);
+      if (req.method === 'PATCH') return send(202, { location: `/v2/${repo}/blobs/uploads/${id}`, range: `0-${Math.max(size - 1, 0)}` });
+      if (req.method === 'GET') return send(204, { location: `/v2/${repo}/blobs/uploads/${id}`, range: `0-${Math.max(size - 1, 0)}` });
+      const bytes = Buffer.concat(parts);
+      const digest = url.searchParams.get('digest');
+      if (digestOf(bytes) !== digest) return send(400);
+      blobs.set(digest, bytes);
+      uploads.delete(id);
+      return send(201, { location: `/v2/${repo}/blobs/${digest}`, 'docker-content-digest': digest });
+    }
+    if ((m = /^\/v2\/(.+)\/blobs\/(sha256:[0-9a-f]{64})$/.exec(url.pathname))) {
+      const bytes = blobs.get(m[2]);
+      if (!bytes) return send(404);
+      return send(200, { 'content-length': String(bytes.length), 'docker-content-digest': m[2], 'content-type': 'application/octet-stream' }, bytes);
+    }
+    if ((m = /^\/v2\/(.+)\/manifests\/([^/]+)$/.exec(url.pathname))) {
+      const [, repo, ref] = m;
+      if (req.method === 'PUT') {
+        const stored = { bytes: body, type: req.headers['content-type'], digest: digestOf(body) };
+        manifests.set(`${repo}:${ref}`, stored);
+        manifests.set(`${repo}@${stored.digest}`, stored);
+        return send(201, { location: `/v2/${repo}/manifests/${stored.digest}`, 'docker-content-digest': stored.digest });
+      }
+      const stored = manifests.get(ref.startsWith('sha256:') ? `${repo}@${ref}` : `${repo}:${ref}`);
+      if (!stored) return send(404, { 'content-type': 'application/json' }, JSON.stringify({ errors: [{ code: 'MANIFEST_UNKNOWN', message: 'manifest unknown' }] }));
+      return send(200, { 'content-type': stored.type, 'content-length': String(stored.bytes.length), 'docker-content-digest': stored.digest }, stored.bytes);
+    }
+    send(404);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return server;
 }
