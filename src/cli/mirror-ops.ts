@@ -119,6 +119,8 @@ export function createCliMirrorOps(ctx: CommandContext, options: CliMirrorOpsOpt
           roots.map((root) => ({ root, names: [request.tag] })),
           {
             ...op,
+            // The plan copies only tags whose destination HEAD named another digest or nothing.
+            namesChecked: true,
             limiter: options.limiter,
             limiterKeys: [request.source.registry, request.destination.registry],
             ...(request.platforms && request.platforms.length > 0 ? { platforms: request.platforms } : {}),

@@ -66,7 +66,45 @@ export async function copyImages(
   const asAbort = (err: unknown): never => {
     throw signal?.aborted ? abortError(signal) : err;
   };
-  const plan = await planCopy(source, requests, { platforms: options.platforms, signal, run: run.slot }).catch(asAbort);
+  const absentAtTarget = new Set(options.absentAtTarget);
+  // Each manifest is asked about once per run, whoever asks first.
+  const asked = new Map<string, Promise<boolean>>();
+  const has = (desc: Descriptor): Promise<boolean> => {
+    let answer = asked.get(desc.digest);
+    if (answer === undefined) {
+      answer = absentAtTarget.has(desc.digest) ? Promise.resolve(false) : run.retried(() => target.hasManifest(desc, { signal }));
+      asked.set(desc.digest, answer);
+    }
+    return answer;
+  };
+  const inPlace = new Map<string, Promise<Set<string>>>();
+  const namesInPlace = (root: Descriptor, names: string[]): Promise<Set<string>> => {
+    const key = `${root.digest} ${names.join(',')}`;
+    let answer = inPlace.get(key);
+    if (answer === undefined) {
+      const ask = target.namesAt;
+      // A root known to be absent has no name pointing at it.
+      answer =
+        ask === undefined || options.namesChecked === true || names.length === 0 || absentAtTarget.has(root.digest)
+          ? Promise.resolve(new Set<string>())
+          : run.retried(async () => new Set(await ask.call(target, root, names, { signal })));
+      inPlace.set(key, answer);
+    }
+    return answer;
+  };
+  // Unfiltered, the roots written are the roots requested: ask the target about them while the
+  // plan reads the source, rather than one round trip after it. Failures surface when awaited.
+  if (!options.platforms?.length) {
+    for (const request of requests) {
+      for (const early of [has(request.root), namesInPlace(request.root, request.names)]) early.catch(() => undefined);
+    }
+  }
+  // Nothing this run asked may still be in flight when it returns, failed or not.
+  const askedSettled = (): Promise<unknown> => Promise.allSettled([...asked.values(), ...inPlace.values()]);
+  const plan = await planCopy(source, requests, { platforms: options.platforms, signal, run: run.slot }).catch(async (err: unknown) => {
+    await askedSettled();
+    return asAbort(err);
+  });
   emit({
     type: 'plan',
     image: source.description,
@@ -75,9 +113,13 @@ export async function copyImages(
     totalBytes: plan.totalBytes,
   });
 
-  const absentAtTarget = new Set(options.absentAtTarget);
-  const has = (desc: Descriptor): Promise<boolean> => (absentAtTarget.has(desc.digest) ? Promise.resolve(false) : run.retried(() => target.hasManifest(desc, { signal })));
-  const found = await findPresent(plan, has).catch(asAbort);
+  const [found, alreadyNamed] = await Promise.all([
+    findPresent(plan, has),
+    Promise.all(plan.images.map((image) => namesInPlace(image.root.descriptor, image.names))),
+  ]).catch(async (err: unknown) => {
+    await askedSettled();
+    return asAbort(err);
+  });
   const needed = new Set(found.neededBlobs.map((b) => b.digest));
 
   const blobOutcomes = new Map<string, BlobOutcome>();
@@ -142,10 +184,16 @@ export async function copyImages(
     return task;
   };
 
-  const imageTasks = plan.images.map(async (image) => {
+  const imageTasks = plan.images.map(async (image, i) => {
     await writeManifest(image.root);
     run.guard();
-    await run.retried(() => target.commit(image.root.descriptor, image.names, { signal, bytes: image.root.bytes }));
+    // A name already pointing at a root the target has needs no write: a re-push PUTs nothing, and
+    // the registry sends no push event for an unchanged tag (go-containerregistry and regclient skip it too).
+    const inPlaceNames = found.manifests.has(image.root.descriptor.digest) ? (alreadyNamed[i] ?? new Set<string>()) : new Set<string>();
+    const names = image.names.filter((name) => !inPlaceNames.has(name));
+    if (names.length > 0 || image.names.length === 0) {
+      await run.retried(() => target.commit(image.root.descriptor, names, { signal, bytes: image.root.bytes }));
+    }
     emit({ type: 'committed', root: image.root.descriptor, names: image.names });
   });
   for (const task of imageTasks) task.catch(run.fail);

@@ -42,6 +42,14 @@ export interface CopyOptions {
    * the copy does not write are ignored.
    */
   absentAtTarget?: readonly string[];
+  /**
+   * The caller has just compared every request's names at the target and
+   * found none pointing at its root (mirror copies only the tags that
+   * differ): the engine commits them all without asking the target which
+   * are already in place. Safe when wrong: a name already in place is
+   * written again with the same bytes.
+   */
+  namesChecked?: boolean;
 }
 
 /** One root to copy and the names (tags) to commit for it at the target. */

@@ -100,6 +100,12 @@ export interface ImageTarget {
    */
   readonly commitStoresRoot?: boolean;
   /**
+   * Which of `names` already point at `root` (a registry's manifest HEAD by
+   * tag): the engine commits only the others. Optional: without it every
+   * name is committed. A name it cannot tell about is left out (committed).
+   */
+  namesAt?(root: Descriptor, names: string[], options?: TransportOptions): Promise<string[]>;
+  /**
    * Point names (tags) at a root already written: the last step, so no tag
    * ever names missing content. `options.bytes`, when given, are the root's
    * exact bytes, already checked against `root.digest` (the engine has them

@@ -184,7 +184,7 @@ function notFound(code: string, digest: string): RegistryError {
 
 /** One logged target call. */
 export interface TargetCall {
-  op: 'hasBlob' | 'tryMount' | 'stagedBytes' | 'writeBlob' | 'blobWritten' | 'hasManifest' | 'writeManifest' | 'commit';
+  op: 'hasBlob' | 'tryMount' | 'stagedBytes' | 'writeBlob' | 'blobWritten' | 'hasManifest' | 'namesAt' | 'writeManifest' | 'commit';
   digest: string;
   from?: number;
   names?: string[];
@@ -206,6 +206,8 @@ export interface MemoryTargetOptions {
   abortedAs?: Error;
   /** Commit stores a root it is given the bytes of, as a registry's PUT by tag does (ImageTarget.commitStoresRoot). */
   commitStoresRoot?: boolean;
+  /** Offer ImageTarget.namesAt, answered from the store's tags, as a registry's HEAD by tag is. */
+  namesAt?: boolean;
 }
 
 export interface MemoryTarget extends ImageTarget {
@@ -310,6 +312,13 @@ export function createMemoryTarget(options: MemoryTargetOptions = {}): MemoryTar
     async close() {},
   };
   if (options.commitStoresRoot) Object.assign(target, { commitStoresRoot: true });
+  if (options.namesAt) {
+    target.namesAt = async (root, names) => {
+      log.push({ op: 'namesAt', digest: root.digest, names });
+      await tick();
+      return names.filter((name) => store.tags.get(name) === root.digest);
+    };
+  }
 
   function storeManifest(desc: Descriptor, bytes: Uint8Array): void {
     verifyBytes(bytes, { digest: desc.digest, size: desc.size });
