@@ -48,8 +48,10 @@ export interface TokenRequestOptions {
  * @throws GantryError INSECURE_CREDENTIALS for a plain-HTTP realm of a secure
  *   registry; AUTH_FAILED when the token service rejects the credential
  *   (401/403, or OAuth2's invalid_grant); AUTH_REQUIRED when it rejects an anonymous request;
- *   REGISTRY_ERROR for an unusable answer; RegistryError for other statuses;
- *   NETWORK/TLS/TIMEOUT from the transport.
+ *   REGISTRY_ERROR for an unusable answer; RegistryError for other statuses,
+ *   marked `details.retried` when the transport already retried it to the
+ *   end of its policy (see readTokenError); NETWORK/TLS/TIMEOUT from the
+ *   transport.
  */
 export async function fetchToken(options: TokenRequestOptions): Promise<IssuedToken> {
   const realm = checkRealm(options);
@@ -67,7 +69,7 @@ export async function fetchToken(options: TokenRequestOptions): Promise<IssuedTo
   }
   response ??= await getToken(options, realm, credential);
   if (response.status === 200) return readToken(response, options);
-  const cause = await readTokenError(response, method);
+  const cause = await readTokenError(response, method, options.now ? { now: options.now } : {});
   // OAuth2 answers a refresh token it does not accept with 400 invalid_grant (RFC 6749 §5.2).
   if (response.status === 401 || response.status === 403 || (method === 'POST' && cause.hasCode('INVALID_GRANT'))) {
     throw rejected(options, credential, cause);

@@ -22,6 +22,13 @@ export interface TokenResponse {
   /** Lowercased names. */
   headers: Record<string, string>;
   url: string;
+  /**
+   * How many times the transport sent the request to get this answer (src/http
+   * retries 408/429/5xx of a replayable request). Above 1 for a status it
+   * retries means it stopped retrying: its budget, or a Retry-After past its
+   * limit. Undefined for a transport that does not say: taken as 1.
+   */
+  attempts?: number;
   read(maxBytes: number): Promise<{ bytes: Uint8Array; truncated: boolean }>;
   discard(): Promise<void>;
 }
