@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { verifyBytes } from '../../digest/index.js';
 import { GantryError } from '../../errors/index.js';
 import { throwIfAborted } from '../../internal/abort.js';
+import { createGroupCommit } from '../../internal/group-commit.js';
 import { withFileLock } from '../../internal/file-lock.js';
 import { DOCKER_CONFIG, OCI_CONFIG, baseMediaType, parseManifest } from '../../media/index.js';
 import type { Descriptor } from '../../media/types.js';
@@ -49,9 +50,11 @@ const SINGLE_PLATFORM_HINT = 'A docker archive holds single-platform images: cho
  * resume mid-blob, layers start over) and each `commit` writes the archive
  * atomically (`FILE.partial`, fsync, rename) with the images committed
  * through this target so far. Commits may run concurrently (the engine
- * commits each image as soon as it is written): each one adds its image and
- * writes the archive under the file's lock, so no commit loses another's
- * image, and a commit that fails adds nothing. Indexes cannot be stored:
+ * commits each image as soon as it is written): the archive is written under
+ * the file's lock, so no commit loses another's image, and commits that
+ * arrive during a write are written together by the next one (a group
+ * commit), so copying many images costs a few archive writes, not one each.
+ * A commit that fails adds nothing. Indexes cannot be stored:
  * writing or committing one throws USAGE (the engine must be given one
  * platform).
  *
@@ -67,6 +70,19 @@ export function createDockerArchiveTarget(file: string, options: DockerArchiveTa
   const where = `docker-archive:${path}`;
   let images: StagedDockerImage[] = [];
   let committed = false;
+  // Under the lock, which orders this process's writes and other processes' alike; commits that
+  // arrive while a write runs go into the next one together (many images: a few writes, not one each).
+  const writes = createGroupCommit<StagedDockerImage>((added, signal) =>
+    withFileLock(
+      path,
+      async () => {
+        const next = inArchiveOrder(added.reduce(mergeImage, images));
+        await writeArchive(path, dockerArchiveEntries(staging, next), signal);
+        images = next;
+      },
+      archiveLockOptions(signal),
+    ),
+  );
 
   return {
     description: `${where}${repoTag === undefined ? '' : `:${repoTag}`}`,
@@ -97,14 +113,7 @@ export function createDockerArchiveTarget(file: string, options: DockerArchiveTa
       throwIfAborted(transport?.signal);
       const image = await stageImage(staging, root, where);
       const repoTags = [...new Set([...(repoTag === undefined ? [] : [repoTag]), ...dockerArchiveRepoTags({ names })])];
-      // Merged under the lock, which also orders this process's own commits (the engine
-      // runs them concurrently): each write holds every image committed before it.
-      const write = async (): Promise<void> => {
-        const next = inArchiveOrder(mergeImage(images, { ...image, repoTags }));
-        await writeArchive(path, dockerArchiveEntries(staging, next), transport?.signal);
-        images = next;
-      };
-      await withFileLock(path, write, archiveLockOptions(transport?.signal));
+      await writes.add({ ...image, repoTags }, transport?.signal);
       committed = true;
     },
     async close() {

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { parseDigest } from '../../digest/index.js';
 import { throwIfAborted } from '../../internal/abort.js';
 import { fileSize } from '../../internal/blob-file.js';
+import { createGroupCommit } from '../../internal/group-commit.js';
 import { withFileLock } from '../../internal/file-lock.js';
 import { OCI_INDEX } from '../../media/index.js';
 import type { Descriptor } from '../../media/types.js';
@@ -30,7 +31,9 @@ export interface OciArchiveTargetOptions {
  * holding the images committed through this target, and only the blobs they
  * reach: like skopeo, the archive is made anew, not merged with an existing
  * file. Concurrent commits (the engine commits each image as soon as it is
- * written) take turns under the file's lock, so none loses another's image.
+ * written) are written under the file's lock, so none loses another's image,
+ * and those that arrive during a write are written together by the next one
+ * (a group commit): many images cost a few archive writes, not one each.
  * `close()` removes the staging directory once something was committed.
  *
  * Throws GantryError USAGE at creation for a tag that is no valid ref.name;
@@ -44,6 +47,20 @@ export function createOciArchiveTarget(file: string, options: OciArchiveTargetOp
   const layout = createOciLayoutTarget(staging, { where });
   let entries: Descriptor[] = [];
   let committed = false;
+  // Under the lock, which orders this process's writes and other processes' alike; commits that
+  // arrive while a write runs go into the next one together (many images: a few writes, not one each).
+  const writes = createGroupCommit<{ root: Descriptor; refNames: string[] }>((added, signal) =>
+    withFileLock(
+      path,
+      async () => {
+        const next = added.reduce((index, { root, refNames }) => applyCommit(index, root, refNames), entries);
+        const { blobs } = await reachableBlobs(staging, next);
+        await writeArchive(path, await archiveEntries(staging, next, [...blobs.values()]), signal);
+        entries = next;
+      },
+      archiveLockOptions(signal),
+    ),
+  );
 
   return {
     description: `${where}${tag === undefined ? '' : `:${tag}`}`,
@@ -56,15 +73,7 @@ export function createOciArchiveTarget(file: string, options: OciArchiveTargetOp
       throwIfAborted(transport?.signal);
       if ((await fileSize(blobPath(staging, root.digest))) !== root.size) throw new Error(`commit of ${root.digest} before it was written`);
       const refNames = tag === undefined ? names.map(checkRefName) : [tag];
-      // Applied under the lock, which also orders this process's own commits (the engine
-      // runs them concurrently): each write holds every image committed before it.
-      const write = async (): Promise<void> => {
-        const next = applyCommit(entries, root, refNames);
-        const { blobs } = await reachableBlobs(staging, next);
-        await writeArchive(path, await archiveEntries(staging, next, [...blobs.values()]), transport?.signal);
-        entries = next;
-      };
-      await withFileLock(path, write, archiveLockOptions(transport?.signal));
+      await writes.add({ root, refNames }, transport?.signal);
       committed = true;
     },
     async close() {
