@@ -175,7 +175,8 @@ export async function copyImages(
           });
         }
         manifestOutcomes.set(digest, action);
-        emit({ type: 'manifest-done', manifest: m.descriptor, action });
+        // A root left to the commit is done when the commit has stored it (below), not before.
+        if (action === 'skipped' || !storedByCommit.has(digest)) emit({ type: 'manifest-done', manifest: m.descriptor, action });
         return action;
       })();
       task.catch(run.fail);
@@ -184,6 +185,8 @@ export async function copyImages(
     return task;
   };
 
+  // Two requests may name one root: its manifest-done is reported once.
+  const rootsReported = new Set<string>();
   const imageTasks = plan.images.map(async (image, i) => {
     await writeManifest(image.root);
     run.guard();
@@ -193,6 +196,11 @@ export async function copyImages(
     const names = image.names.filter((name) => !inPlaceNames.has(name));
     if (names.length > 0 || image.names.length === 0) {
       await run.retried(() => target.commit(image.root.descriptor, names, { signal, bytes: image.root.bytes }));
+    }
+    const rootDigest = image.root.descriptor.digest;
+    if (storedByCommit.has(rootDigest) && manifestOutcomes.get(rootDigest) === 'copied' && !rootsReported.has(rootDigest)) {
+      rootsReported.add(rootDigest);
+      emit({ type: 'manifest-done', manifest: image.root.descriptor, action: 'copied' });
     }
     emit({ type: 'committed', root: image.root.descriptor, names: image.names });
   });

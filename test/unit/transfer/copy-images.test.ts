@@ -106,4 +106,22 @@ describe('copyImages', () => {
     );
     for (const root of [index, single]) expect(target.store.manifests.has(root.digest)).toBe(true);
   });
+
+  it('reports a root left to the commit as done once the commit has stored it, once', async () => {
+    const store = createStore();
+    const single = addImage(store, { layers: ['c'] });
+    const target = createMemoryTarget({ commitStoresRoot: true });
+    const timeline: string[] = [];
+    const commit = target.commit.bind(target);
+    target.commit = async (root, names, options) => {
+      await commit(root, names, options);
+      timeline.push(`stored ${root.digest}`);
+    };
+    await copyImages(createMemorySource(store), target, [{ root: single, names: ['one'] }], {
+      onEvent: (e) => {
+        if (e.type === 'manifest-done') timeline.push(`done ${e.manifest.digest} ${e.action}`);
+      },
+    });
+    expect(timeline).toEqual([`stored ${single.digest}`, `done ${single.digest} copied`]);
+  });
 });
