@@ -29,7 +29,9 @@ type ManifestAction = 'copied' | 'skipped';
  * once every blob and child manifest it names is at the target; each root's
  * names are committed as soon as that root is written, so early roots are
  * usable before late ones finish, and no name ever points at missing content.
- * `options.names` is ignored: each request carries its own.
+ * Names the target reports already pointing at a root it has
+ * (`ImageTarget.namesAt`) are not written again. `options.names` is ignored:
+ * each request carries its own.
  *
  * On a failure that retries cannot fix, nothing new starts (no blob, no
  * manifest, no commit), the work in flight settles, and the first error is
