@@ -1,6 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { CommanderError } from 'commander';
 import { ExitCode, GantryError } from '../errors/index.js';
+import { asFileError } from '../internal/file-error.js';
 import { redactUrl } from '../internal/redact.js';
 import { processIo, type CliIo } from './io.js';
 import { buildProgram } from './program.js';
@@ -68,6 +69,8 @@ function reportError(io: CliIo, err: unknown, state: { debug: boolean; json: boo
     if (state.debug) writeCauses(io, err);
     return err.exitCode;
   }
+  const fileError = asFileError(err);
+  if (fileError) return reportError(io, fileError, state);
   const message = err instanceof Error ? err.message : String(err);
   io.stderr.write(`error: internal error: ${message}\n`);
   io.stderr.write('hint: this is a bug in gantry; run again with --debug and report the output.\n');

@@ -46,6 +46,7 @@ export const ERROR_CODES = {
   UNSUPPORTED: ExitCode.FAILURE,
   UNSUPPORTED_MEDIA_TYPE: ExitCode.FAILURE,
   LOCK_TIMEOUT: ExitCode.FAILURE,
+  FILE_ERROR: ExitCode.FAILURE,
   INTERRUPTED: ExitCode.INTERRUPTED,
   INTERNAL: ExitCode.FAILURE,
 } as const satisfies Record<string, ExitCode>;

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readlink, realpath, rename, unlink } from 'node:fs/promises';
+import { open, readlink, realpath, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { errorCode } from './error-code.js';
+import { makeDirs } from './make-dirs.js';
 
 export interface WriteFileAtomicOptions {
   /** Permission bits of the written file, applied exactly (not filtered by the umask). Default 0600. */
@@ -24,7 +25,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
   const mode = options.mode ?? 0o600;
   const target = await resolveTarget(path);
   const dir = dirname(target);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await makeDirs(dir, 0o700);
   const temp = join(dir, `.${basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   try {
     const handle = await open(temp, 'wx', mode);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, rename, stat, truncate, unlink } from 'node:fs/promises';
+import { open, rename, stat, truncate, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -10,6 +10,7 @@ import { syncDirectory } from './atomic-file.js';
 import { isIntegrityError, type IncrementalHash } from './content-check.js';
 import { withFileLock } from './file-lock.js';
 import { createVerifiedFileWriter } from './verified-file-writer.js';
+import { makeDirs } from './make-dirs.js';
 
 export {
   createContentCheck,
@@ -205,7 +206,7 @@ const madeDirectories = new Set<string>();
 
 async function ensureDirectory(dir: string): Promise<void> {
   if (madeDirectories.has(dir)) return;
-  await mkdir(dir, { recursive: true });
+  await makeDirs(dir);
   madeDirectories.add(dir);
 }
 
@@ -275,7 +276,7 @@ export async function publishFile(tempPath: string, finalPath: string): Promise<
   } finally {
     await handle.close();
   }
-  await mkdir(dirname(finalPath), { recursive: true });
+  await makeDirs(dirname(finalPath));
   await rename(tempPath, finalPath);
   await syncDirectory(dirname(finalPath));
 }

@@ -1,11 +1,12 @@
 import { GantryError } from '../errors/index.js';
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, readFile, rename, stat, unlink, utimes } from 'node:fs/promises';
+import { link, open, readFile, rename, stat, unlink, utimes } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errorCode } from './error-code.js';
 import { parseJson } from './parse-json.js';
+import { makeDirs } from './make-dirs.js';
 
 export interface FileLockOptions {
   /** Give up waiting for the lock after this long. Default 20 s. */
@@ -76,7 +77,7 @@ export async function withFileLock<T>(path: string, fn: () => Promise<T>, option
 async function acquire(lockPath: string, options: { timeoutMs: number; staleMs: number; signal: AbortSignal | undefined }): Promise<LockOwner> {
   const { timeoutMs, staleMs, signal } = options;
   const owner: LockOwner = { pid: process.pid, host: hostname(), token: randomBytes(12).toString('hex') };
-  await mkdir(dirname(lockPath), { recursive: true, mode: 0o700 });
+  await makeDirs(dirname(lockPath), 0o700);
   const deadline = Date.now() + timeoutMs;
   for (let attempt = 0; ; attempt++) {
     signal?.throwIfAborted();

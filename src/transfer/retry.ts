@@ -1,5 +1,6 @@
 import { GantryError, RegistryError, type ErrorCode } from '../errors/index.js';
 import { abortError, sleep } from '../internal/abort.js';
+import { asFileError } from '../internal/file-error.js';
 
 /** Attempts per blob when the caller does not say (CopyOptions.attempts). */
 export const DEFAULT_ATTEMPTS = 3;
@@ -28,7 +29,9 @@ const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
  * decide by code (RegistryErrors with status 401, 403 or 404 never retry);
  * other errors retry only when they carry a system error code (ECONNRESET,
  * ERR_STREAM_PREMATURE_CLOSE: the stream broke), since a plain Error
- * without one is a programming mistake that would only repeat.
+ * without one is a programming mistake that would only repeat; but not a
+ * file-system error on a path (EACCES, ENOSPC, EROFS, ENOTDIR…), which
+ * another attempt meets again.
  *
  * An error whose `details.retried` is true is not retried either: the HTTP
  * client sets it when it has already sent that request as often as its
@@ -46,6 +49,8 @@ export function isRetryable(err: unknown): boolean {
     if (err.retryAfterMs !== undefined && err.retryAfterMs > MAX_RETRY_AFTER_MS) return false;
   }
   if (err instanceof GantryError) return RETRYABLE_CODES.has(err.code);
+  // A local file that cannot be written (permissions, a full or read-only disk) stays so.
+  if (asFileError(err) !== undefined) return false;
   return err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string';
 }
 

@@ -1,4 +1,4 @@
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
@@ -8,6 +8,7 @@ import type { Descriptor, Platform } from '../../media/types.js';
 import { writeArchive, type ArchiveEntry } from '../../transports/archive/write-archive.js';
 import { createOciLayoutTarget } from '../../transports/oci-layout/index.js';
 import type { ImageTarget } from '../../transports/types.js';
+import { makeDirs } from '../../internal/make-dirs.js';
 
 /** The image the demo builds: where it is and what it holds. */
 export interface DemoImage {
@@ -46,7 +47,7 @@ It was built as an OCI image layout, pushed, copied and pulled without a Docker 
 export async function buildDemoImage(dir: string, options: { signal?: AbortSignal } = {}): Promise<DemoImage> {
   const target = createOciLayoutTarget(dir);
   const signal = options.signal;
-  await mkdir(dir, { recursive: true });
+  await makeDirs(dir);
   try {
     const shared = await layer(dir, 'base', [
       { type: 'directory', name: 'etc' },

@@ -1,13 +1,14 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, openSync } from 'node:fs';
-import { access, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { access, readFile, stat, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { GantryError } from '../../errors/index.js';
 import { sleep, throwIfAborted } from '../../internal/abort.js';
 import { errorCode } from '../../internal/blob-file.js';
+import { makeDirs } from '../../internal/make-dirs.js';
 
 /** The Debian package and binary of the CNCF distribution registry. */
 export const REGISTRY_BINARY = 'docker-registry';
@@ -57,7 +58,7 @@ export async function startDemoRegistry(options: DemoRegistryOptions): Promise<D
   const storage = join(options.dir, 'storage');
   const configFile = join(options.dir, 'config.yml');
   const logFile = join(options.dir, 'registry.log');
-  await mkdir(storage, { recursive: true });
+  await makeDirs(storage);
   const version = await registryVersion(binary);
   // distribution maps REGISTRY_* variables onto its config: keep the user's out of the demo's.
   const env = Object.fromEntries(Object.entries(options.env).filter(([k]) => !k.startsWith('REGISTRY_')));

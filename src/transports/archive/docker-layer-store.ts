@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -12,6 +12,7 @@ import { withFileLock } from '../../internal/file-lock.js';
 import { baseMediaType } from '../../media/index.js';
 import type { Descriptor } from '../../media/types.js';
 import { createLayerDecompressor } from './layer-decompressor.js';
+import { makeDirs } from '../../internal/make-dirs.js';
 
 /*
  * Layers of a docker archive being written, kept uncompressed as `docker
@@ -80,7 +81,7 @@ export async function storeLayer(
     const { encoded, algorithm } = parseDigest(desc.digest);
     createDigester(algorithm);
     const partial = join(staging, 'layers', '.partial', `${algorithm}-${encoded}`);
-    await mkdir(join(staging, 'layers', '.partial'), { recursive: true });
+    await makeDirs(join(staging, 'layers', '.partial'));
     const lockOptions = { timeoutMs: 60 * 60 * 1000, ...(options.signal ? { signal: options.signal } : {}) };
     await withFileLock(partial, () => decompressAndPublish(staging, desc, body, { ...options, partial, algorithm }), lockOptions);
   } catch (err) {
@@ -126,6 +127,6 @@ async function decompressAndPublish(
   }
   const diffId = diff.digest();
   await publishFile(options.partial, layerTarPath(staging, diffId));
-  await mkdir(join(staging, 'layer-ids', options.algorithm), { recursive: true });
+  await makeDirs(join(staging, 'layer-ids', options.algorithm));
   await writeFileAtomic(layerIdPath(staging, desc.digest), diffId, { mode: 0o644 });
 }

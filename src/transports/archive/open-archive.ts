@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
+import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PassThrough, Transform, type Readable, type TransformCallback } from 'node:stream';
@@ -11,6 +11,7 @@ import { GantryError } from '../../errors/index.js';
 import { abortError, throwIfAborted } from '../../internal/abort.js';
 import { errorCode, fileSize } from '../../internal/blob-file.js';
 import { entryPath, linkTarget } from './safe-path.js';
+import { makeDirs } from '../../internal/make-dirs.js';
 
 /** A regular file inside an archive. */
 export interface ArchiveFile {
@@ -182,7 +183,7 @@ async function consumeFile(
     location = { file: at.options.file, start: at.start ?? 0 };
   } else {
     const target = join(at.extractDir, at.path);
-    await mkdir(dirname(target), { recursive: true });
+    await makeDirs(dirname(target));
     const tap = new Transform({
       transform(chunk: Buffer, _encoding, callback: TransformCallback) {
         see(chunk);

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { errorCode, unlinkIfPresent } from '../../internal/blob-file.js';
 import { stateDir, type PathEnv } from './paths.js';
+import { makeDirs } from '../../internal/make-dirs.js';
 
 /*
  * In-flight copies pin the store so garbage collection leaves their blobs
@@ -41,7 +42,7 @@ export interface StorePin {
 /** Create a pin file. The caller holds the store lock. */
 export async function createPin(env: PathEnv): Promise<StorePin> {
   const dir = pinsDir(env);
-  await mkdir(dir, { recursive: true });
+  await makeDirs(dir);
   const path = join(dir, `${process.pid}-${randomBytes(6).toString('hex')}.json`);
   const owner: PinOwner = { pid: process.pid, host: hostname() };
   await writeFile(path, JSON.stringify(owner), { mode: 0o644, flag: 'wx' });

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createDigester, createOffThreadDigester, OFF_THREAD_HASH_BYTES, parseDigest, verifyBytes } from '../../digest/index.js';
@@ -10,6 +10,7 @@ import { parseManifest } from '../../media/index.js';
 import type { Descriptor, Manifest } from '../../media/types.js';
 import type { BlobReader, WriteBlobOptions } from '../types.js';
 import { blobPath, partialBlobPath } from './layout-paths.js';
+import { makeDirs } from '../../internal/make-dirs.js';
 
 /*
  * Blob operations on a layout directory, shared by the layout, archive and
@@ -73,7 +74,7 @@ export async function writeLayoutManifest(dir: string, desc: Descriptor, bytes: 
   verifyBytes(bytes, { digest: desc.digest, size: desc.size });
   if (await hasLayoutBlob(dir, desc)) return;
   const path = blobPath(dir, desc.digest);
-  await mkdir(dirname(path), { recursive: true });
+  await makeDirs(dirname(path));
   await writeFileAtomic(path, bytes, { mode: 0o644 });
 }
 

@@ -1,4 +1,4 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { digestOf } from '../../digest/index.js';
 import { GantryError } from '../../errors/index.js';
 import { writeFileAtomic } from '../../internal/atomic-file.js';
@@ -7,6 +7,7 @@ import { withFileLock } from '../../internal/file-lock.js';
 import { OCI_INDEX, parseManifest } from '../../media/index.js';
 import type { Descriptor, ImageIndex } from '../../media/types.js';
 import { LAYOUT_VERSION, REF_NAME_ANNOTATION, indexPath, layoutMarkerPath } from './layout-paths.js';
+import { makeDirs } from '../../internal/make-dirs.js';
 
 /** The name (`org.opencontainers.image.ref.name`) of an index.json entry, if it has one. */
 export function entryName(entry: Descriptor): string | undefined {
@@ -88,7 +89,7 @@ async function readOptional(path: string): Promise<Buffer | undefined> {
  * @throws like `readLayoutIndex` for an existing but unusable layout.
  */
 export async function ensureLayout(dir: string, signal?: AbortSignal): Promise<void> {
-  await mkdir(dir, { recursive: true });
+  await makeDirs(dir);
   const marker = await readOptional(layoutMarkerPath(dir));
   if (marker === undefined) {
     await writeFileAtomic(layoutMarkerPath(dir), JSON.stringify({ imageLayoutVersion: LAYOUT_VERSION }), { mode: 0o644 });

@@ -30,4 +30,11 @@ describe('isRetryable', () => {
     expect(isRetryable(new TypeError('x is undefined'))).toBe(false);
     expect(isRetryable('a string')).toBe(false);
   });
+
+  it('does not retry a local file that cannot be written: another attempt meets it again', () => {
+    const fsError = (code: string) => Object.assign(new Error(`${code}: nope, open '/x'`), { code, syscall: 'open', path: '/x' });
+    for (const code of ['EACCES', 'ENOSPC', 'EROFS', 'ENOTDIR']) expect(isRetryable(fsError(code))).toBe(false);
+    // A socket error has no path: still a broken stream, retried.
+    expect(isRetryable(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET', syscall: 'read' }))).toBe(true);
+  });
 });
