@@ -79,6 +79,17 @@ export function classifyNetworkError(err: unknown, request: { method: string; ur
   const where = `${request.method} ${redactUrl(request.url)}`;
   const reason = err instanceof Error ? err.message.replace(/[\r\n]+/g, ' ') : String(err);
   const details = { url: redactUrl(request.url), method: request.method, codes };
+  if (codes.includes('ERR_SSL_WRONG_VERSION_NUMBER')) {
+    // OpenSSL's "wrong version number": the answer to the TLS hello was not TLS, most often a plain-HTTP server.
+    return {
+      error: new GantryError('TLS', `${where}: the server did not answer in TLS; it probably serves plain HTTP (${reason})`, {
+        hint: 'If this registry serves plain HTTP and you trust the network to it, use --insecure or list it under insecure-registries in the settings (loopback registries may use plain HTTP without either).',
+        cause: err,
+        details,
+      }),
+      transient: false,
+    };
+  }
   if (codes.some(isTlsCode)) {
     return {
       error: new GantryError('TLS', `${where}: TLS failure: ${reason}`, { hint: TLS_HINT, cause: err, details }),

@@ -1,4 +1,5 @@
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer as createPlainServer } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -121,6 +122,25 @@ describe('TLS', () => {
     expect(await get({ caFile: otherCa.certFile, env: { NODE_EXTRA_CA_CERTS: ca.certFile } })).toBe(200);
     const err = await failure({ caFile: otherCa.certFile });
     expect(err.code).toBe('TLS');
+  });
+
+  it('names plain HTTP, not a certificate, when HTTPS reaches a plain-HTTP server', async () => {
+    const plain = createPlainServer((_req, res) => res.end('{}'));
+    await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
+    const plainHost = `127.0.0.1:${(plain.address() as AddressInfo).port}`;
+    const client = createHttpClient({ userAgent: 'gantry/test', env: {}, certsDirs: [], retry: { attempts: 1 } });
+    try {
+      const err = await client.request({ method: 'GET', url: `https://${plainHost}/v2/`, registry: plainHost }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toMatchObject({ code: 'TLS', message: expect.stringContaining('plain HTTP'), hint: expect.stringContaining('--insecure') });
+      expect((err as GantryError).hint).not.toMatch(/certificate/);
+    } finally {
+      await client.close();
+      plain.closeAllConnections();
+      await new Promise<void>((resolve) => plain.close(() => resolve()));
+    }
   });
 
   it('reports an unreadable --ca-file as a usage error', async () => {
