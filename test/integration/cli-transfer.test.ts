@@ -71,6 +71,12 @@ describe('push, copy and re-push against real registries', () => {
     expect(await skopeoDigest(`oci:${dir}:v1`)).toBe(multi.digest);
   });
 
+  it('push LOCATION REPO keeps the source tag, as copy does', async () => {
+    const result = await json('push', `oci:${multi.dir}:v1`, `${b.host}/kept/app`);
+    expect(result.names).toEqual(['v1']);
+    expect(await skopeoDigest(`docker://${b.host}/kept/app:v1`, plain)).toBe(multi.digest);
+  });
+
   it('--all-tags refuses a tagged source', async () => {
     const r = await gantry('copy', '--all-tags', `${a.host}/team/app:v1`, `${b.host}/all/app`);
     expect(r.code).toBe(2);
@@ -187,6 +193,13 @@ describe('local formats', () => {
 
     const retagged = await gantry('push', `${a.host}/team/app:v1`);
     expect(retagged.code).toBe(0);
+
+    // push SRC DST: a bare SRC is the local store's image (the registry's :v2 does not exist yet);
+    // DST without a tag keeps the source's tag.
+    expect((await gantry('tag', '--local', `${a.host}/team/app:v1`, `${a.host}/team/app:v2`)).code).toBe(0);
+    expect((await gantry('push', `${a.host}/team/app:v2`, `${b.host}/pushed/app`)).code).toBe(0);
+    expect(await skopeoDigest(`docker://${b.host}/pushed/app:v2`, plain)).toBe(multi.digest);
+    expect((await gantry('rmi', `${a.host}/team/app:v2`)).code).toBe(0);
 
     // With a second name, rmi only untags; removing the last name deletes the image.
     expect((await gantry('tag', '--local', `${a.host}/team/app:v1`, `${a.host}/team/app:v2`)).code).toBe(0);

@@ -16,7 +16,7 @@ export function pushCommand(context: () => CommandContext): Command {
   const cmd = new Command('push')
     .description("upload an image to a registry: from gantry's local store (push REF), or from a layout or archive (push LOCATION REF)")
     .argument('<source-or-ref>', 'REF (from the local store), or a LOCATION such as oci:PATH[:TAG] or docker-archive:FILE[:REF|:@N]')
-    .argument('[ref]', 'with a LOCATION: where to push it')
+    .argument('[ref]', 'with a LOCATION (or a local REF): where to push it; without a tag, the source’s tag is kept')
     .option('-t, --tag <tag>', 'also push under this tag (repeatable)', collectTag)
     .option('--all-tags', 'push every image of the layout or archive under its own tag');
   return addTransferFlags(cmd)
@@ -38,8 +38,11 @@ export function pushCommand(context: () => CommandContext): Command {
         source = { transport: 'local', ref: targetRef };
       } else {
         source = parseLocation(first);
+        // push uploads what is here: a bare REF is an image of the local store, as in `push REF`
+        // (docker push has no other source); docker://REF reads a registry, as copy does.
+        if (source.transport === 'registry' && !first.startsWith('docker://')) source = { transport: 'local', ref: referenceOrDefaultTag(source.ref) };
+        // Without a tag, each image keeps its own tag(s) from the source, as with copy; `latest` when it has none.
         targetRef = parseReference(second);
-        if (!opts.allTags) targetRef = referenceOrDefaultTag(targetRef);
       }
       if (opts.allTags && opts.tag) {
         throw new GantryError('USAGE', '--all-tags pushes each image under its own tags; -t would give one tag to every image', {
