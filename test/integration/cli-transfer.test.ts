@@ -187,7 +187,8 @@ describe('local formats', () => {
   });
 
   it('pull into the local store, images, push from it, rmi', async () => {
-    expect((await gantry('pull', `${a.host}/team/app:v1`)).code).toBe(0);
+    // skopeo's docker:// spelling is accepted by registry commands.
+    expect((await gantry('pull', `docker://${a.host}/team/app:v1`)).code).toBe(0);
     const images = await json('images');
     expect(images).toEqual([expect.objectContaining({ name: `${a.host}/team/app`, tag: 'v1', digest: multi.digest, platforms: ['linux/amd64', 'linux/arm64/v8'] })]);
 
@@ -199,7 +200,7 @@ describe('local formats', () => {
     expect((await gantry('tag', '--local', `${a.host}/team/app:v1`, `${a.host}/team/app:v2`)).code).toBe(0);
     expect((await gantry('push', `${a.host}/team/app:v2`, `${b.host}/pushed/app`)).code).toBe(0);
     expect(await skopeoDigest(`docker://${b.host}/pushed/app:v2`, plain)).toBe(multi.digest);
-    expect((await gantry('rmi', `${a.host}/team/app:v2`)).code).toBe(0);
+    expect((await gantry('rmi', `local:${a.host}/team/app:v2`)).code).toBe(0);
 
     // With a second name, rmi only untags; removing the last name deletes the image.
     expect((await gantry('tag', '--local', `${a.host}/team/app:v1`, `${a.host}/team/app:v2`)).code).toBe(0);

@@ -1,10 +1,11 @@
 import { Command } from 'commander';
 import { GantryError } from '../../errors/index.js';
-import { familiarName, familiarReference, parseReference, withDigest, withoutTagOrDigest } from '../../reference/index.js';
+import { familiarName, familiarReference, withDigest, withoutTagOrDigest } from '../../reference/index.js';
 import { tagsNaming } from '../../registry/tag-lookup.js';
 import type { ManifestHead } from '../../registry/types.js';
 import type { CommandContext } from '../context.js';
 import { promptLine } from '../prompt.js';
+import { parseImageArgument } from '../image-argument.js';
 
 interface DeleteOptions {
   yes?: boolean;
@@ -42,7 +43,7 @@ export function deleteCommand(context: () => CommandContext): Command {
     .action(async (input: string, opts: DeleteOptions) => {
       const ctx = context();
       const out = ctx.output(opts);
-      const ref = parseReference(input);
+      const ref = parseImageArgument(input, 'registry');
       if (ref.tag === undefined && ref.digest === undefined) {
         throw new GantryError('USAGE', `name the manifest to delete: ${input}:TAG or ${input}@DIGEST`, {
           hint: 'delete never assumes :latest; `gantry tags REPO` lists the tags.',

@@ -1,8 +1,9 @@
 import { Command } from 'commander';
 import { parsePlatform } from '../../media/index.js';
-import { parseReference, referenceOrDefaultTag } from '../../reference/index.js';
+import { referenceOrDefaultTag } from '../../reference/index.js';
 import { resolveManifest } from '../../registry/resolve.js';
 import type { CommandContext } from '../context.js';
+import { parseImageArgument } from '../image-argument.js';
 
 export function digestCommand(context: () => CommandContext): Command {
   return new Command('digest')
@@ -17,7 +18,7 @@ export function digestCommand(context: () => CommandContext): Command {
     .action(async (input: string, opts: { platform?: string; json?: boolean }) => {
       const ctx = context();
       const out = ctx.output(opts);
-      const ref = referenceOrDefaultTag(parseReference(input));
+      const ref = referenceOrDefaultTag(parseImageArgument(input, 'registry'));
       const platform = opts.platform ? parsePlatform(opts.platform) : undefined;
       const client = await ctx.client();
       let found: { digest: string; mediaType: string; size: number };

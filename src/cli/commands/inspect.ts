@@ -3,12 +3,13 @@ import { GantryError } from '../../errors/index.js';
 import { formatPlatform, isAttestationManifest, parsePlatform } from '../../media/index.js';
 import { summarizeImage, type ImageSummary } from '../../media/image-summary.js';
 import type { ImageConfig, Manifest } from '../../media/types.js';
-import { formatReference, parseReference, referenceOrDefaultTag } from '../../reference/index.js';
+import { formatReference, referenceOrDefaultTag } from '../../reference/index.js';
 import type { Reference } from '../../reference/types.js';
 import { resolveManifest } from '../../registry/resolve.js';
 import type { RegistryClient } from '../../registry/types.js';
 import type { CommandContext } from '../context.js';
 import { formatBytes, type Output } from '../output.js';
+import { parseImageArgument } from '../image-argument.js';
 
 const IMAGE_CONFIG_TYPES = new Set(['application/vnd.oci.image.config.v1+json', 'application/vnd.docker.container.image.v1+json']);
 const CONFIG_MAX_BYTES = 8 * 1024 * 1024;
@@ -33,7 +34,7 @@ export function inspectCommand(context: () => CommandContext): Command {
     .action(async (input: string, opts: { platform?: string; json?: boolean }) => {
       const ctx = context();
       const out = ctx.output(opts);
-      const ref = referenceOrDefaultTag(parseReference(input));
+      const ref = referenceOrDefaultTag(parseImageArgument(input, 'registry'));
       const platform = opts.platform ? parsePlatform(opts.platform) : undefined;
       const client = await ctx.client();
       const spinner = out.spinner(`Inspecting ${input}`);

@@ -1,8 +1,9 @@
 import { Command } from 'commander';
 import { parsePlatform } from '../../media/index.js';
-import { parseReference, referenceOrDefaultTag } from '../../reference/index.js';
+import { referenceOrDefaultTag } from '../../reference/index.js';
 import { resolveManifest } from '../../registry/resolve.js';
 import type { CommandContext } from '../context.js';
+import { parseImageArgument } from '../image-argument.js';
 
 export function manifestCommand(context: () => CommandContext): Command {
   const manifest = new Command('manifest')
@@ -20,7 +21,7 @@ export function manifestCommand(context: () => CommandContext): Command {
     )
     .action(async (input: string, opts: { platform?: string; raw?: boolean }) => {
       const ctx = context();
-      const ref = referenceOrDefaultTag(parseReference(input));
+      const ref = referenceOrDefaultTag(parseImageArgument(input, 'registry'));
       const platform = opts.platform ? parsePlatform(opts.platform) : undefined;
       const client = await ctx.client();
       const { top, image } = await resolveManifest(client, ref, { signal: ctx.signal, ...(platform ? { platform } : {}) });

@@ -1,8 +1,9 @@
 import { Command } from 'commander';
-import { parseLocation, parseReference, referenceOrDefaultTag } from '../../reference/index.js';
+import { parseLocation, referenceOrDefaultTag } from '../../reference/index.js';
 import type { CommandContext } from '../context.js';
 import { printOutcome, runTransfer } from '../transfer-run.js';
 import { addTransferFlags, type TransferFlags } from './transfer-options.js';
+import { parseImageArgument } from '../image-argument.js';
 
 export function pullCommand(context: () => CommandContext): Command {
   const cmd = new Command('pull')
@@ -21,7 +22,7 @@ export function pullCommand(context: () => CommandContext): Command {
     .action(async (input: string, opts: TransferFlags & { output?: string }) => {
       const ctx = context();
       const out = ctx.output(opts);
-      const ref = referenceOrDefaultTag(parseReference(input));
+      const ref = referenceOrDefaultTag(parseImageArgument(input, 'registry'));
       const outcome = await runTransfer(ctx, out, {
         source: { transport: 'registry', ref },
         target: opts.output ? parseLocation(opts.output) : { transport: 'local', ref },

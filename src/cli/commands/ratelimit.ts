@@ -1,7 +1,8 @@
 import { Command } from 'commander';
-import { parseReference, referenceOrDefaultTag } from '../../reference/index.js';
+import { referenceOrDefaultTag } from '../../reference/index.js';
 import { parseRateLimit } from '../../registry/rate-limit.js';
 import type { CommandContext } from '../context.js';
+import { parseImageArgument } from '../image-argument.js';
 
 /** Docker's documented image for checking the allowance; a HEAD of it does not count as a pull. */
 const DEFAULT_REF = 'docker.io/ratelimitpreview/test:latest';
@@ -15,7 +16,7 @@ export function ratelimitCommand(context: () => CommandContext): Command {
     .action(async (input: string, opts: { json?: boolean }) => {
       const ctx = context();
       const out = ctx.output(opts);
-      const ref = referenceOrDefaultTag(parseReference(input));
+      const ref = referenceOrDefaultTag(parseImageArgument(input, 'registry'));
       const client = await ctx.client();
       const head = await client.headManifest(ref, { signal: ctx.signal });
       const rl = parseRateLimit(head.headers);

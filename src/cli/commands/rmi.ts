@@ -1,8 +1,9 @@
 import { Command } from 'commander';
-import { parseReference, referenceOrDefaultTag } from '../../reference/index.js';
+import { referenceOrDefaultTag } from '../../reference/index.js';
 import { listImages, removeImage, type RemovedImage } from '../../transports/local-store/index.js';
 import type { CommandContext } from '../context.js';
 import { formatBytes } from '../output.js';
+import { parseImageArgument } from '../image-argument.js';
 
 export function rmiCommand(context: () => CommandContext): Command {
   return new Command('rmi')
@@ -15,7 +16,7 @@ export function rmiCommand(context: () => CommandContext): Command {
       const out = ctx.output(opts);
       const removed: RemovedImage[] = [];
       for (const input of inputs) {
-        const result = await removeImage(ctx.io.env, referenceOrDefaultTag(parseReference(input)), { signal: ctx.signal });
+        const result = await removeImage(ctx.io.env, referenceOrDefaultTag(parseImageArgument(input, 'local')), { signal: ctx.signal });
         removed.push(result);
         if (!out.json) {
           for (const name of result.names) out.line(`Untagged: ${name}`);

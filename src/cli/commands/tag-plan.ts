@@ -2,6 +2,7 @@ import { GantryError } from '../../errors/index.js';
 import { familiarReference, parseReference, referenceOrDefaultTag, repositoryOf, withoutTagOrDigest, withTag } from '../../reference/index.js';
 import type { Reference } from '../../reference/types.js';
 import { aliasTagsOf, semverAliases, type AliasDecision } from '../../tags/semver-aliases.js';
+import { parseImageArgument, type ImageArgumentPlace } from '../image-argument.js';
 
 /*
  * What `gantry tag` writes, worked out the same way for a registry and for
@@ -59,8 +60,9 @@ export interface TagLookups {
  *   REFERENCE_INVALID.
  */
 export function planTargets(sourceArg: string, targetArgs: string[], opts: { local?: boolean; semverAliases?: boolean }): TagPlan {
-  const source = referenceOrDefaultTag(parseReference(sourceArg));
-  const targets = targetArgs.map((arg) => targetReference(source, arg));
+  const place = opts.local ? 'local' : 'registry';
+  const source = referenceOrDefaultTag(parseImageArgument(sourceArg, place));
+  const targets = targetArgs.map((arg) => targetReference(source, arg, place));
   if (!opts.local) {
     const foreign = targets.find((t) => t.registry !== source.registry);
     if (foreign) {
@@ -89,9 +91,9 @@ export function planTargets(sourceArg: string, targetArgs: string[], opts: { loc
 }
 
 /** A bare tag names a tag of the source's repository; anything else is a reference (`latest` when it has no tag), as docker tag reads it. */
-function targetReference(source: Reference, arg: string): Reference {
+function targetReference(source: Reference, arg: string, place: ImageArgumentPlace): Reference {
   if (BARE_TAG.test(arg)) return withTag(withoutTagOrDigest(source), arg);
-  const ref = parseReference(arg);
+  const ref = parseImageArgument(arg, place);
   if (ref.digest !== undefined) {
     throw new GantryError('USAGE', `a target names a tag, not a digest: ${arg}`, { hint: 'Give the new name as NAME:TAG, or just TAG.' });
   }

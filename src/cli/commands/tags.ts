@@ -1,8 +1,8 @@
 import { Command, Option } from 'commander';
 import { GantryError } from '../../errors/index.js';
-import { parseRepository } from '../../reference/index.js';
 import { filterTags, latestTag, sortTags } from '../../tags/index.js';
 import type { CommandContext } from '../context.js';
+import { parseRepositoryArgument } from '../image-argument.js';
 
 interface TagsOptions {
   semver?: string;
@@ -30,7 +30,7 @@ export function tagsCommand(context: () => CommandContext): Command {
     .action(async (repoArg: string, opts: TagsOptions) => {
       const ctx = context();
       const out = ctx.output(opts);
-      const repo = parseRepository(repoArg);
+      const repo = parseRepositoryArgument(repoArg, 'registry');
       const selection = { strict: opts.strict === true, includePrerelease: opts.prerelease === true, includeSuffixed: opts.prerelease === true };
       // Validate the range before any network round trip.
       if (opts.semver) filterTags([], { range: opts.semver, ...selection });

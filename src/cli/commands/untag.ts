@@ -1,7 +1,7 @@
 import { Command } from 'commander';
-import { parseReference } from '../../reference/index.js';
 import { untagManifest, type UntagResult } from '../../registry/untag.js';
 import type { CommandContext } from '../context.js';
+import { parseImageArgument } from '../image-argument.js';
 
 export function untagCommand(context: () => CommandContext): Command {
   return new Command('untag')
@@ -18,7 +18,7 @@ export function untagCommand(context: () => CommandContext): Command {
     .action(async (input: string, opts: { json?: boolean }) => {
       const ctx = context();
       const out = ctx.output(opts);
-      const ref = parseReference(input);
+      const ref = parseImageArgument(input, 'registry');
       const client = await ctx.client();
       const spinner = out.spinner(`Removing the tag ${input}`);
       let result: UntagResult;
