@@ -5,6 +5,7 @@ import type { CliIo } from './io.js';
 import { Output } from './output.js';
 import { loadSettings, type Settings } from './settings.js';
 import { VERSION } from './version.js';
+import { GantryError } from '../errors/index.js';
 
 /** The options every command accepts (commander's globals). */
 export interface GlobalOptions {
@@ -34,7 +35,13 @@ export class CommandContext {
     this.signal = signal;
   }
 
+  /** @throws GantryError USAGE for --json with --quiet: a script asking for both would get one silently. */
   output(options: { json?: boolean; quiet?: boolean } = {}): Output {
+    if (options.json === true && options.quiet === true) {
+      throw new GantryError('USAGE', '--json and --quiet ask for two different outputs', {
+        hint: 'Use --json for the whole result, or -q for the digest alone (jq -r .digest reads it from --json).',
+      });
+    }
     return new Output(this.io, { ...options, color: this.globals.color });
   }
 

@@ -280,7 +280,7 @@ describe('archives of several images', () => {
   it('@N past the last image is NOT_FOUND saying how many there are; @N as a destination is a usage error', async () => {
     const missing = await gantry('copy', `docker-archive:${allTags}:@2`, `oci:${join(work, 'never')}`);
     expect(missing.code).toBe(4);
-    expect(missing.stderr).toMatch(/hint: It holds 2 image\(s\): @0 to @1/);
+    expect(missing.stderr).toMatch(/hint: It holds 2 images: @0 to @1/);
     const destination = await gantry('copy', `oci:${other.dir}:s`, `docker-archive:${join(work, 'never.tar')}:@0`);
     expect(destination.code).toBe(2);
     expect(destination.stderr).toMatch(/a destination cannot be @N/);

@@ -26,7 +26,7 @@ export function selectDockerImages<T extends Candidate>(images: readonly T[], re
   if (position) {
     const image = images[Number(position[1])];
     if (image === undefined) {
-      throw new GantryError('NOT_FOUND', `${where} has no image ${ref}`, { hint: `It holds ${images.length} image(s): @0 to @${images.length - 1}.` });
+      throw new GantryError('NOT_FOUND', `${where} has no image ${ref}`, { hint: images.length === 1 ? 'It holds one image: @0.' : `It holds ${images.length} images: @0 to @${images.length - 1}.` });
     }
     return [{ ...image, ...namesOf(image.entry) }];
   }

@@ -291,7 +291,7 @@ describe('docker-archive source', () => {
     const file = join(work, 'two.tar');
     expect((await createDockerArchiveSource(file).images()).map((i) => i.names)).toEqual([['latest'], []]);
     expect((await createDockerArchiveSource(file, { ref: '@1' }).images())[0]?.names).toEqual([]);
-    await expect(createDockerArchiveSource(file, { ref: '@5' }).images()).rejects.toMatchObject({ code: 'NOT_FOUND', hint: expect.stringContaining('2 image(s): @0 to @1') });
+    await expect(createDockerArchiveSource(file, { ref: '@5' }).images()).rejects.toMatchObject({ code: 'NOT_FOUND', hint: expect.stringContaining('2 images: @0 to @1') });
     await expect(createDockerArchiveSource(file, { ref: 'app:nope' }).images()).rejects.toMatchObject({
       code: 'NOT_FOUND',
       hint: expect.stringContaining('app:latest'),
