@@ -1,3 +1,4 @@
+import { GantryError, RegistryError } from '../errors/index.js';
 import { abortError } from '../internal/abort.js';
 import type { Descriptor } from '../media/types.js';
 import type { BlobAction, BlobReader, ImageSource, ImageTarget } from '../transports/types.js';
@@ -64,12 +65,30 @@ export async function copyBlob(ctx: CopyBlobContext, desc: Descriptor): Promise<
     return { action: 'copied', bytesSent: desc.size - reader.offset };
   };
 
+  // Bytes read from a local file that fail gantry's own check are the file's: another read gives the same.
+  const local = origin.registry === undefined;
   return withRetries(() => run.slot(attempt), {
     attempts: run.attempts,
     delayMs: run.retryDelayMs,
     signal,
     stop: run.stop,
     onRetry: (n, error) => ctx.emit({ type: 'blob-retry', blob: desc, attempt: n, error }),
+    retryable: (err) => !(local && isCorruptRead(err)),
+  }).catch((err: unknown) => {
+    throw local && isCorruptRead(err) ? corruptAtSource(err, source.description) : err;
+  });
+}
+
+/** gantry's own size or digest check failed (a registry refusing an upload is a RegistryError instead). */
+function isCorruptRead(err: unknown): err is GantryError {
+  return err instanceof GantryError && !(err instanceof RegistryError) && (err.code === 'DIGEST_MISMATCH' || err.code === 'SIZE_MISMATCH');
+}
+
+function corruptAtSource(err: GantryError, source: string): GantryError {
+  return new GantryError(err.code, `${err.message}, as read from ${source}`, {
+    hint: "The source's copy of this blob is corrupt (a local file: gantry did not retry, it would read the same bytes). Get the image again from where it came, then rerun.",
+    cause: err,
+    ...(err.details ? { details: err.details } : {}),
   });
 }
 

@@ -65,6 +65,8 @@ export interface RetryOptions {
   stop?: AbortSignal;
   /** Called before each retry with the failed attempt's number (1-based) and its error. */
   onRetry?: (attempt: number, error: Error) => void;
+  /** A further condition on retrying an error `isRetryable` accepts (the caller knows its source). */
+  retryable?: (error: unknown) => boolean;
 }
 
 /**
@@ -81,7 +83,7 @@ export async function withRetries<T>(step: (attempt: number) => Promise<T>, opti
       return await step(attempt);
     } catch (err) {
       if (options.signal?.aborted) throw abortError(options.signal);
-      if (attempt >= options.attempts || options.stop?.aborted || !isRetryable(err)) throw err;
+      if (attempt >= options.attempts || options.stop?.aborted || !isRetryable(err) || options.retryable?.(err) === false) throw err;
       options.onRetry?.(attempt, err as Error);
       await pause(backoff(attempt, options.delayMs, err), options, err);
     }

@@ -6,6 +6,8 @@ import type { TransferEvent } from '../../../src/transfer/events.js';
 import { addImage, addIndex, createMemorySource, createMemoryTarget, createStore, type MemoryStore } from '../../helpers/memory-transport.js';
 
 const fast = { retryDelayMs: 1 };
+/** Bytes from a registry may be corrupted in transit, so a retry may help; a local file's bytes may not. */
+const REMOTE = { registry: 'registry.test' };
 
 function image(layers = ['a', 'b', 'c']): { store: MemoryStore; root: Descriptor; layers: Descriptor[] } {
   const store = createStore();
@@ -24,7 +26,7 @@ describe('copy failures', () => {
   it('retries a blob whose bytes arrived corrupt, and succeeds when the next attempt is clean', async () => {
     const { store, root, layers } = image();
     const bad = layerAt(layers, 1);
-    const source = createMemorySource(store, { fault: (d, call) => (d.digest === bad.digest && call === 1 ? { kind: 'corrupt' } : undefined) });
+    const source = createMemorySource(store, { origin: REMOTE, fault: (d, call) => (d.digest === bad.digest && call === 1 ? { kind: 'corrupt' } : undefined) });
     const target = createMemoryTarget();
     const events: TransferEvent[] = [];
     const result = await copyImage(source, target, root, { ...fast, names: ['t'], onEvent: (e) => events.push(e) });
@@ -39,7 +41,7 @@ describe('copy failures', () => {
   it('fails with DIGEST_MISMATCH when every attempt is corrupt, and writes no manifest and no tag', async () => {
     const { store, root, layers } = image();
     const bad = layerAt(layers, 0);
-    const source = createMemorySource(store, { fault: (d) => (d.digest === bad.digest ? { kind: 'corrupt' } : undefined) });
+    const source = createMemorySource(store, { origin: REMOTE, fault: (d) => (d.digest === bad.digest ? { kind: 'corrupt' } : undefined) });
     const target = createMemoryTarget();
     const pending = copyImage(source, target, root, { ...fast, names: ['t'], attempts: 3 });
     await expect(pending).rejects.toSatisfy((err) => err instanceof GantryError && err.code === 'DIGEST_MISMATCH' && err.exitCode === 5);
@@ -53,10 +55,27 @@ describe('copy failures', () => {
   it('fails with SIZE_MISMATCH when a blob keeps arriving short', async () => {
     const { store, root, layers } = image();
     const short = layerAt(layers, 2);
-    const source = createMemorySource(store, { fault: (d) => (d.digest === short.digest ? { kind: 'truncate', bytes: 10 } : undefined) });
+    const source = createMemorySource(store, { origin: REMOTE, fault: (d) => (d.digest === short.digest ? { kind: 'truncate', bytes: 10 } : undefined) });
     const target = createMemoryTarget();
     await expect(copyImage(source, target, root, { ...fast, names: ['t'], attempts: 2 })).rejects.toMatchObject({ code: 'SIZE_MISMATCH' });
     expect(source.blobCalls.filter((c) => c.digest === short.digest)).toHaveLength(2);
+    expect(target.store.tags.size).toBe(0);
+  });
+
+  it('does not retry a corrupt blob read from a local source, and says the source holds it', async () => {
+    const { store, root, layers } = image();
+    const bad = layerAt(layers, 0);
+    const source = createMemorySource(store, { description: 'oci:/work/layout:1', fault: (d) => (d.digest === bad.digest ? { kind: 'corrupt' } : undefined) });
+    const target = createMemoryTarget();
+    const events: TransferEvent[] = [];
+    const err = await copyImage(source, target, root, { ...fast, names: ['t'], attempts: 3, onEvent: (e) => events.push(e) }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toMatchObject({ code: 'DIGEST_MISMATCH', exitCode: 5, message: expect.stringContaining('oci:/work/layout:1'), hint: expect.stringContaining('corrupt') });
+    expect((err as GantryError).hint).not.toMatch(/registry operator/);
+    expect(source.blobCalls.filter((c) => c.digest === bad.digest)).toHaveLength(1);
+    expect(events.some((e) => e.type === 'blob-retry')).toBe(false);
     expect(target.store.tags.size).toBe(0);
   });
 
