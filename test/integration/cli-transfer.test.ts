@@ -207,8 +207,11 @@ describe('local formats', () => {
     const untagged = await gantry('rmi', `${a.host}/team/app:v2`);
     expect(untagged.stdout).toMatch(/Untagged: /);
     expect(untagged.stdout).not.toMatch(/Deleted/);
-    const removed = await gantry('rmi', `${a.host}/team/app:v1`);
-    expect(removed.code).toBe(0);
+    // A missing name among several is reported, and the others are still removed (as docker rmi does).
+    const removed = await gantry('rmi', `${a.host}/team/nothing:1`, `${a.host}/team/app:v1`);
+    expect(removed.code).toBe(4);
+    expect(removed.stderr).toMatch(/^error: no image .*nothing:1/m);
+    expect(removed.stderr).toMatch(/1 of 2 images not removed/);
     expect(removed.stdout).toMatch(/Deleted: sha256:/);
     expect(await json('images')).toEqual([]);
     const missing = await gantry('push', `${a.host}/team/app:v1`);

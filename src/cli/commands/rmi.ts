@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { GantryError, isGantryError } from '../../errors/index.js';
 import { referenceOrDefaultTag } from '../../reference/index.js';
 import { listImages, removeImage, type RemovedImage } from '../../transports/local-store/index.js';
 import type { CommandContext } from '../context.js';
@@ -15,8 +16,18 @@ export function rmiCommand(context: () => CommandContext): Command {
       const ctx = context();
       const out = ctx.output(opts);
       const removed: RemovedImage[] = [];
+      const missing: GantryError[] = [];
       for (const input of inputs) {
-        const result = await removeImage(ctx.io.env, referenceOrDefaultTag(parseImageArgument(input, 'local')), { signal: ctx.signal });
+        let result: RemovedImage;
+        try {
+          result = await removeImage(ctx.io.env, referenceOrDefaultTag(parseImageArgument(input, 'local')), { signal: ctx.signal });
+        } catch (err) {
+          // As docker rmi: a name that is not there (or not a name) is reported, and the others are still removed.
+          if (!isGantryError(err, 'NOT_FOUND') && !isGantryError(err, 'REFERENCE_INVALID')) throw err;
+          if (!out.json) ctx.io.stderr.write(`error: ${err.message}\n`);
+          missing.push(err);
+          continue;
+        }
         removed.push(result);
         if (!out.json) {
           for (const name of result.names) out.line(`Untagged: ${name}`);
@@ -31,5 +42,12 @@ export function rmiCommand(context: () => CommandContext): Command {
         }
       }
       if (out.json) out.printJson(removed);
+      const [first] = missing;
+      if (first) {
+        throw new GantryError(first.code, `${missing.length} of ${inputs.length} image${inputs.length === 1 ? '' : 's'} not removed`, {
+          hint: first.hint ?? 'gantry images lists what the local store holds.',
+          details: { notRemoved: missing.map((e) => e.message) },
+        });
+      }
     });
 }
