@@ -1,5 +1,5 @@
 import { GantryError } from '../errors/index.js';
-import { isIndexMediaType } from '../media/index.js';
+import { formatPlatform, hostPlatform, isIndexMediaType } from '../media/index.js';
 import type { Platform } from '../media/types.js';
 import { formatLocation, type ImageLocation, type Reference } from '../reference/index.js';
 import { copyImages, type CopyImagesResult, type CopyRequest } from '../transfer/index.js';
@@ -49,11 +49,17 @@ export async function runTransfer(ctx: CommandContext, out: Output, request: Tra
         hint: 'name the target without a tag to keep each image’s own tags, or pick one image at the source (e.g. oci:DIR:TAG)',
       });
     }
-    if (targetLocation.transport === 'docker-archive' && images.some((i) => isIndexMediaType(i.root.mediaType)) && request.platforms?.length !== 1) {
+    let platforms = request.platforms ?? [];
+    if (targetLocation.transport === 'docker-archive' && images.some((i) => isIndexMediaType(i.root.mediaType)) && platforms.length !== 1) {
       // Checked before any byte moves: a docker archive holds single-platform images only.
-      throw new GantryError('USAGE', `a docker-archive holds one platform per image, and ${source.description} is a multi-platform index`, {
-        hint: 'choose one with --platform, e.g. --platform linux/amd64',
-      });
+      if (platforms.length > 1) {
+        throw new GantryError('USAGE', `a docker-archive holds one platform per image, and ${platforms.length} were asked for`, {
+          hint: 'choose one with --platform, e.g. --platform linux/amd64',
+        });
+      }
+      // What docker save and skopeo write from a multi-platform image: this machine's platform.
+      platforms = [hostPlatform()];
+      out.info(`note: a docker-archive holds one platform per image: writing ${formatPlatform(platforms[0] as Platform)}, this machine's (--platform chooses another)`);
     }
     const requests: CopyRequest[] = images.map((image) => ({
       root: image.root,
@@ -64,7 +70,7 @@ export async function runTransfer(ctx: CommandContext, out: Output, request: Tra
     const result = await copyImages(source, target, requests, {
       signal: ctx.signal,
       onEvent: (e) => view.onEvent(e),
-      ...(request.platforms && request.platforms.length > 0 ? { platforms: request.platforms } : {}),
+      ...(platforms.length > 0 ? { platforms } : {}),
       ...(request.concurrency ? { concurrency: request.concurrency } : {}),
     });
     const first = result.images[0];

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatPlatform, hostPlatform } from '../../src/media/index.js';
 import { buildOciLayout, type OciLayoutResult } from '../helpers/oci-fixtures.js';
 import { startRegistry, type RunningRegistry } from '../helpers/registry.js';
 import { runBin, runCli } from '../helpers/run-cli.js';
@@ -163,11 +164,18 @@ describe('local formats', () => {
     expect(inspected.Layers).toHaveLength(3);
   });
 
-  it('refuses an index into a docker-archive before moving bytes, and names the archive after the source', async () => {
+  it('writes one platform of an index into a docker-archive (this machine\'s unless --platform says), and names it after the source', async () => {
     const tar = join(work, 'named.tar');
-    const refused = await gantry('pull', '-o', `docker-archive:${tar}`, `${a.host}/team/app:v1`);
+    const refused = await gantry('pull', '--platform', 'linux/amd64', '--platform', 'linux/arm64', '-o', `docker-archive:${tar}`, `${a.host}/team/app:v1`);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/--platform/);
+    // As docker save and skopeo: without --platform, the host's platform (the fixture has amd64 and arm64).
+    const host = hostPlatform();
+    const hostTar = join(work, 'host.tar');
+    const byHost = await gantry('pull', '-o', `docker-archive:${hostTar}`, `${a.host}/team/app:v1`);
+    expect(byHost.code).toBe(0);
+    expect(byHost.stderr).toContain(`writing ${formatPlatform(host)}, this machine's`);
+    expect(((await skopeoInspect(`docker-archive:${hostTar}`)) as { Architecture: string }).Architecture).toBe(host.architecture);
     const r = await gantry('pull', '--platform', 'linux/arm64', '-o', `docker-archive:${tar}`, `${a.host}/team/app:v1`);
     expect(r.code).toBe(0);
     // docker load names the image from manifest.json's RepoTags.
