@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { parseLocation } from '../../reference/index.js';
 import type { CommandContext } from '../context.js';
 import { printOutcome, runTransfer } from '../transfer-run.js';
@@ -10,7 +10,10 @@ export function copyCommand(context: () => CommandContext): Command {
     .description('copy an image between registries, OCI layouts, archives and the local store')
     .argument('<source>', 'REF, docker://REF, oci:PATH[:TAG], ocidir://PATH[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:REF|:@N] or local:REF')
     .argument('<destination>', 'the same forms (not @N); a registry destination without a tag keeps the source tag')
-    .option('--all-tags', 'copy every tag of a registry repository (the destination names a repository)');
+    .option('--all-tags', 'copy every tag of a registry repository (the destination names a repository)')
+    // skopeo's flags for what gantry does anyway: accepted, so skopeo command lines run unchanged.
+    .addOption(new Option('--all', "skopeo's flag: every platform is copied already").hideHelp())
+    .addOption(new Option('--preserve-digests', "skopeo's flag: digests are always kept").hideHelp());
   return addTransferFlags(cmd)
     .addHelpText(
       'after',
