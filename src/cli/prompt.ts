@@ -30,6 +30,10 @@ function createPrompter(io: CliIo, signal: AbortSignal | undefined) {
     try {
       return await Promise.race([rl.question(text, signal ? { signal } : {}), failed]);
     } catch (err) {
+      const interrupted = (err as Error).name === 'AbortError' || (err instanceof GantryError && err.code === 'INTERRUPTED');
+      // Ctrl-C left the cursor after the question: the error message starts a line of its own
+      // (a secret's prompt ends its line itself).
+      if (interrupted && !muted) io.stderr.write('\n');
       if ((err as Error).name === 'AbortError') throw new GantryError('INTERRUPTED', 'interrupted', { cause: err });
       throw err;
     }

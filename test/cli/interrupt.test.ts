@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
+import { promptLine } from '../../src/cli/prompt.js';
 import type { CliIo } from '../../src/cli/io.js';
 
 function ttyIo(): { io: CliIo; stdin: PassThrough; stderr: () => string } {
@@ -23,6 +24,23 @@ describe('Ctrl-C', () => {
     expect(await run).toBe(130);
     expect(t.stderr()).toMatch(/interrupted/);
     expect(t.stderr()).not.toMatch(/bug in gantry/);
+  });
+
+  it('at a yes/no question ends the question line, so the error starts a line of its own', async () => {
+    const t = ttyIo();
+    const asked = promptLine(t.io, 'Delete it? [y/N] ');
+    setTimeout(() => t.stdin.write('\x03'), 50);
+    await expect(asked).rejects.toMatchObject({ code: 'INTERRUPTED' });
+    // readline may add cursor moves after the question; then the line ends.
+    expect(t.stderr()).toMatch(/Delete it\? \[y\/N\] [^\n]*\n$/);
+  });
+
+  it('at the password prompt ends the line once', async () => {
+    const t = ttyIo();
+    const run = main(['login', '127.0.0.1:1', '-u', 'bob'], { io: t.io, signal: new AbortController().signal });
+    setTimeout(() => t.stdin.write('\x03'), 50);
+    expect(await run).toBe(130);
+    expect(t.stderr()).toMatch(/Password: \nerror: interrupted\n$/);
   });
 
   it('while waiting on --password-stdin exits 130 although the writer keeps stdin open', async () => {
