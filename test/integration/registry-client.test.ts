@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Credential } from '../../src/credentials/types.js';
-import { GantryError } from '../../src/errors/index.js';
 import type { Reference } from '../../src/reference/types.js';
 import { createRegistryClient, type RegistryClientOptions } from '../../src/registry/index.js';
 import { buildOciLayout, type OciLayoutResult } from '../helpers/oci-fixtures.js';
 import { startRegistry, type RunningRegistry } from '../helpers/registry.js';
 import { skopeoCopy, skopeoDestFor } from '../helpers/skopeo.js';
 import { makeTempDir, removeTempDir } from '../helpers/tmp.js';
+import { rejection } from '../helpers/rejection.js';
 
 // The registry client against a real CNCF distribution registry in its three
 // set-ups: plain HTTP, HTTPS with Basic auth, HTTPS with token auth.
@@ -44,15 +44,6 @@ async function push(registry: RunningRegistry): Promise<void> {
 
 function blobBytes(digest: string): Promise<Buffer> {
   return readFile(join(layout.dir, 'blobs', 'sha256', digest.slice('sha256:'.length)));
-}
-
-async function rejection(promise: Promise<unknown>): Promise<GantryError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(GantryError);
-  return err as GantryError;
 }
 
 async function collect(pages: AsyncIterable<string[]>): Promise<string[][]> {

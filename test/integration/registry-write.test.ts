@@ -3,11 +3,11 @@ import { request as httpRequest } from 'node:http';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Credential } from '../../src/credentials/types.js';
-import { GantryError } from '../../src/errors/index.js';
 import type { Reference } from '../../src/reference/types.js';
 import { createRegistryClient, type RegistryClientOptions } from '../../src/registry/index.js';
 import type { UploadSession } from '../../src/registry/types.js';
 import { DEFAULT_USERS, startRegistry, type AccessLogEntry, type RunningRegistry } from '../helpers/registry.js';
+import { rejection } from '../helpers/rejection.js';
 
 // The registry write API (blob uploads, mounts, manifest PUT and DELETE)
 // against the real distribution registry: plain HTTP with deletes disabled,
@@ -51,15 +51,6 @@ function sliced(bytes: Buffer, options: { failAfter?: number; counter?: { read: 
       this.push(slice);
     },
   });
-}
-
-async function rejection(promise: Promise<unknown>): Promise<GantryError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(GantryError);
-  return err as GantryError;
 }
 
 async function readAll(body: Readable): Promise<Buffer> {

@@ -1,9 +1,9 @@
 import { http, HttpResponse } from 'msw';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fetchToken, type TokenRequestOptions } from '../../../src/auth/index.js';
-import { GantryError } from '../../../src/errors/index.js';
 import { createHttpClient, type HttpClient } from '../../../src/http/index.js';
 import { startMswServer, type MswServer } from '../../helpers/msw-server.js';
+import { rejection } from '../../helpers/rejection.js';
 
 let server: MswServer;
 let client: HttpClient;
@@ -26,15 +26,6 @@ function options(overrides: Partial<TokenRequestOptions> = {}): TokenRequestOpti
 
 function tokenEndpoint(body: Record<string, unknown> = { token: 'tok-1' }) {
   return http.get(`${server.origin}/token`, () => HttpResponse.json(body));
-}
-
-async function rejection(promise: Promise<unknown>): Promise<GantryError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(GantryError);
-  return err as GantryError;
 }
 
 describe('fetchToken', () => {

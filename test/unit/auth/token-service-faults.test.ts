@@ -1,7 +1,7 @@
 import { http, HttpResponse } from 'msw';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthenticator, fetchToken, readTokenError, type TokenRequestOptions, type TokenResponse } from '../../../src/auth/index.js';
-import { GantryError, RegistryError } from '../../../src/errors/index.js';
+import { RegistryError } from '../../../src/errors/index.js';
 import { createHttpClient, type HttpClient } from '../../../src/http/index.js';
 import { DEFAULT_RETRY, isRetryableStatus, parseRetryAfter } from '../../../src/http/retry-policy.js';
 import type { Descriptor } from '../../../src/media/types.js';
@@ -14,6 +14,7 @@ import { createRegistrySource, createRegistryTarget } from '../../../src/transpo
 import { addImage, createMemorySource, createMemoryTarget, createStore, type MemoryStore } from '../../helpers/memory-transport.js';
 import { startMswServer, type MswServer, type RecordedRequest } from '../../helpers/msw-server.js';
 import { makeTempDir, removeTempDir } from '../../helpers/tmp.js';
+import { rejection } from '../../helpers/rejection.js';
 
 // A token service that keeps failing must cost what a registry that keeps
 // failing costs: the HTTP client's tries once, not once per retry of every
@@ -46,15 +47,6 @@ function options(overrides: Partial<TokenRequestOptions> = {}): TokenRequestOpti
 }
 
 const tokenRequests = (path = '/token'): RecordedRequest[] => server.requests.filter((r) => new URL(r.url).pathname === path);
-
-async function rejection(promise: Promise<unknown>): Promise<GantryError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(GantryError);
-  return err as GantryError;
-}
 
 describe('a failing token service, through fetchToken and the HTTP client', () => {
   it('a 503 for ever costs the client its tries and comes back marked as retried, which ends the engine\'s retries', async () => {

@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { GantryError } from '../../../src/errors/index.js';
 import { createHttpClient, type HttpClientOptions } from '../../../src/http/index.js';
 import { startMswServer, type MswServer } from '../../helpers/msw-server.js';
+import { rejection } from '../../helpers/rejection.js';
 
 const FAST_RETRY = { baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 2_000 };
 
@@ -31,15 +32,6 @@ afterAll(async () => {
   await server.close();
   await other.close();
 });
-
-async function rejection(promise: Promise<unknown>): Promise<GantryError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(GantryError);
-  return err as GantryError;
-}
 
 describe('createHttpClient', () => {
   it('sends a User-Agent naming gantry, node and the OS', async () => {

@@ -1,11 +1,11 @@
 import { http, HttpResponse } from 'msw';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Credential } from '../../../src/credentials/types.js';
-import { GantryError } from '../../../src/errors/index.js';
 import type { Reference } from '../../../src/reference/types.js';
 import { createRegistryClient, type RegistryClientOptions } from '../../../src/registry/index.js';
 import { startMswServer, type MswServer } from '../../helpers/msw-server.js';
 import { imageFixture, registryHandlers, repositoryWith, tokenHandlers, type FakeAuth } from '../../providers/fake-registry.js';
+import { rejection } from '../../helpers/rejection.js';
 
 let registry: MswServer;
 let auth: MswServer;
@@ -67,15 +67,6 @@ function client(credential: Credential | undefined, options: Partial<RegistryCli
   });
   clients.push(c);
   return { client: c, lookups };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<GantryError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(GantryError);
-  return err as GantryError;
 }
 
 const tokenRequests = () => auth.requests.filter((r) => r.url.includes('/token'));

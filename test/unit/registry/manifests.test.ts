@@ -1,11 +1,11 @@
 import { http, HttpResponse } from 'msw';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { GantryError } from '../../../src/errors/index.js';
 import { MANIFEST_ACCEPT } from '../../../src/media/index.js';
 import type { Reference } from '../../../src/reference/types.js';
 import { createRegistryClient } from '../../../src/registry/index.js';
 import { startMswServer, type MswServer } from '../../helpers/msw-server.js';
 import { imageFixture, registryHandlers, repositoryWith, sha256, type FakeRegistryConfig } from '../../providers/fake-registry.js';
+import { rejection } from '../../helpers/rejection.js';
 
 let server: MswServer;
 const image = imageFixture();
@@ -37,15 +37,6 @@ function setup(config: Partial<FakeRegistryConfig> = {}) {
 }
 
 const ref = (over: Partial<Reference> = {}): Reference => ({ registry: REGISTRY, repository: 'org/app', tag: 'latest', ...over });
-
-async function rejection(promise: Promise<unknown>): Promise<GantryError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(GantryError);
-  return err as GantryError;
-}
 
 describe('getManifest', () => {
   it('fetches by tag with the Accept list and checks Docker-Content-Digest', async () => {
