@@ -105,7 +105,7 @@ export function createRegistryTarget(client: RegistryClient, ref: Reference, opt
       body.destroy();
       throw err;
     }
-    const input = from === 0 && process.env.NOHASH === undefined ? verified(body, desc) : body;
+    const input = from === 0 ? verified(body, desc) : body;
     try {
       await session.write(input, {
         length: desc.size - from,
