@@ -44,7 +44,10 @@ export async function copyBlob(ctx: CopyBlobContext, desc: Descriptor): Promise<
   // target declined once will be declined again, so ask once per blob.
   let mountable = repository !== undefined;
 
+  // Where the last attempt's write began: 0 when every byte the target checked came from this source read.
+  let writeFrom: number | undefined;
   const attempt = async (): Promise<BlobOutcome> => {
+    writeFrom = undefined;
     if (await target.hasBlob(desc, { signal })) return { action: 'skipped', bytesSent: 0 };
     if (mountable && repository !== undefined && target.tryMount !== undefined) {
       if (await target.tryMount(desc, origin, { signal })) return { action: 'mounted', bytesSent: 0, mountedFrom: repository };
@@ -61,27 +64,37 @@ export async function copyBlob(ctx: CopyBlobContext, desc: Descriptor): Promise<
       throw new Error(`${source.description} answered offset ${reader.offset} for ${desc.digest}; the contract allows ${from} or 0`);
     }
     // reader.offset is 0 when the source cannot seek: the target then restarts the blob from 0.
+    writeFrom = reader.offset;
     await write(ctx, desc, reader);
     return { action: 'copied', bytesSent: desc.size - reader.offset };
   };
 
-  // Bytes read from a local file that fail gantry's own check are the file's: another read gives the same.
+  // A local file that fails gantry's own check, read whole in this attempt, is corrupt: another
+  // read gives the same bytes. Not so for a staged prefix the check also covered (a resumed
+  // write), nor for a registry refusing what it received (bytes may change in transit).
   const local = origin.registry === undefined;
+  const sourceIsCorrupt = (err: unknown): err is GantryError => local && writeFrom === 0 && isOwnIntegrityCheck(err);
   return withRetries(() => run.slot(attempt), {
     attempts: run.attempts,
     delayMs: run.retryDelayMs,
     signal,
     stop: run.stop,
     onRetry: (n, error) => ctx.emit({ type: 'blob-retry', blob: desc, attempt: n, error }),
-    retryable: (err) => !(local && isCorruptRead(err)),
+    retryable: (err) => !sourceIsCorrupt(err),
   }).catch((err: unknown) => {
-    throw local && isCorruptRead(err) ? corruptAtSource(err, source.description) : err;
+    throw sourceIsCorrupt(err) ? corruptAtSource(err, source.description) : err;
   });
 }
 
-/** gantry's own size or digest check failed (a registry refusing an upload is a RegistryError instead). */
-function isCorruptRead(err: unknown): err is GantryError {
-  return err instanceof GantryError && !(err instanceof RegistryError) && (err.code === 'DIGEST_MISMATCH' || err.code === 'SIZE_MISMATCH');
+/**
+ * gantry's own size or digest check failed, not a registry's verdict: the
+ * upload session reports a refusal with the registry's answer as its cause
+ * or the registry's URL in its details.
+ */
+function isOwnIntegrityCheck(err: unknown): err is GantryError {
+  if (!(err instanceof GantryError) || err instanceof RegistryError) return false;
+  if (err.code !== 'DIGEST_MISMATCH' && err.code !== 'SIZE_MISMATCH') return false;
+  return !(err.cause instanceof RegistryError) && err.details?.url === undefined;
 }
 
 function corruptAtSource(err: GantryError, source: string): GantryError {

@@ -24,6 +24,9 @@ const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'REGISTRY_ERROR',
 ]);
 
+/** File-system errors that may pass by themselves: too many open files, a busy or interrupted call. */
+const TRANSIENT_FILE_ERRORS = new Set(['EMFILE', 'ENFILE', 'EAGAIN', 'EBUSY', 'EINTR']);
+
 /**
  * True when another attempt of a whole blob step may succeed. GantryErrors
  * decide by code (RegistryErrors with status 401, 403 or 404 never retry);
@@ -49,8 +52,10 @@ export function isRetryable(err: unknown): boolean {
     if (err.retryAfterMs !== undefined && err.retryAfterMs > MAX_RETRY_AFTER_MS) return false;
   }
   if (err instanceof GantryError) return RETRYABLE_CODES.has(err.code);
-  // A local file that cannot be written (permissions, a full or read-only disk) stays so.
-  if (asFileError(err) !== undefined) return false;
+  // A local file that cannot be written (permissions, a full or read-only disk) stays so;
+  // too many open files, or a busy file, may pass.
+  const fileError = asFileError(err);
+  if (fileError !== undefined) return TRANSIENT_FILE_ERRORS.has(String(fileError.details?.errno));
   return err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string';
 }
 

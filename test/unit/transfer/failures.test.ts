@@ -79,6 +79,29 @@ describe('copy failures', () => {
     expect(target.store.tags.size).toBe(0);
   });
 
+  it('retries, for a local source too, a registry refusing what it received (bytes change in transit)', async () => {
+    const { store, root, layers } = image();
+    const bad = layerAt(layers, 0);
+    const refusal = new RegistryError({ status: 400, method: 'PUT', url: 'https://registry.test/v2/x/blobs/uploads/1', entries: [{ code: 'DIGEST_INVALID' }] });
+    const target = createMemoryTarget({
+      writeFault: (d, call) => (d.digest === bad.digest && call === 1 ? new GantryError('DIGEST_MISMATCH', 'the registry refused it', { cause: refusal }) : undefined),
+    });
+    await copyImage(createMemorySource(store), target, root, { ...fast, names: ['t'] });
+    expect(target.log.filter((c) => c.op === 'writeBlob' && c.digest === bad.digest)).toHaveLength(2);
+    expect(target.store.tags.get('t')).toBe(root.digest);
+  });
+
+  it('retries, for a local source too, a check that failed over a staged prefix the source did not send', async () => {
+    const { store, root, layers } = image();
+    const bad = layerAt(layers, 1);
+    // An earlier run left junk staged for this blob; the target resumes after it, and its check fails.
+    const target = createMemoryTarget({ staged: new Map([[bad.digest, new Uint8Array(3).fill(0x21)]]) });
+    const source = createMemorySource(store);
+    await copyImage(source, target, root, { ...fast, names: ['t'] });
+    expect(source.blobCalls.filter((c) => c.digest === bad.digest).map((c) => c.from)).toEqual([3, 0]);
+    expect(target.store.blobs.get(bad.digest)).toEqual(store.blobs.get(bad.digest));
+  });
+
   it('does not retry a blob the source does not have (404)', async () => {
     const { store, root, layers } = image();
     const missing = layerAt(layers, 0);

@@ -34,6 +34,8 @@ describe('isRetryable', () => {
   it('does not retry a local file that cannot be written: another attempt meets it again', () => {
     const fsError = (code: string) => Object.assign(new Error(`${code}: nope, open '/x'`), { code, syscall: 'open', path: '/x' });
     for (const code of ['EACCES', 'ENOSPC', 'EROFS', 'ENOTDIR']) expect(isRetryable(fsError(code))).toBe(false);
+    // Too many open files, a busy file: these may pass.
+    for (const code of ['EMFILE', 'EBUSY']) expect(isRetryable(fsError(code))).toBe(true);
     // A socket error has no path: still a broken stream, retried.
     expect(isRetryable(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET', syscall: 'read' }))).toBe(true);
   });
