@@ -69,12 +69,14 @@ export async function copyImages(
     throw signal?.aborted ? abortError(signal) : err;
   };
   const absentAtTarget = new Set(options.absentAtTarget);
+  // The checks stop with the run: a failure elsewhere cancels those in flight.
+  const checkSignal = signal === undefined ? run.stop : AbortSignal.any([signal, run.stop]);
   // Each manifest is asked about once per run, whoever asks first.
   const asked = new Map<string, Promise<boolean>>();
   const has = (desc: Descriptor): Promise<boolean> => {
     let answer = asked.get(desc.digest);
     if (answer === undefined) {
-      answer = absentAtTarget.has(desc.digest) ? Promise.resolve(false) : run.retried(() => target.hasManifest(desc, { signal }));
+      answer = absentAtTarget.has(desc.digest) ? Promise.resolve(false) : run.retried(() => target.hasManifest(desc, { signal: checkSignal }));
       asked.set(desc.digest, answer);
     }
     return answer;
@@ -89,7 +91,7 @@ export async function copyImages(
       answer =
         ask === undefined || options.namesChecked === true || names.length === 0 || absentAtTarget.has(root.digest)
           ? Promise.resolve(new Set<string>())
-          : run.retried(async () => new Set(await ask.call(target, root, names, { signal })));
+          : run.retried(async () => new Set(await ask.call(target, root, names, { signal: checkSignal })));
       inPlace.set(key, answer);
     }
     return answer;
@@ -101,12 +103,18 @@ export async function copyImages(
       for (const early of [has(request.root), namesInPlace(request.root, request.names)]) early.catch(() => undefined);
     }
   }
-  // Nothing this run asked may still be in flight when it returns, failed or not.
-  const askedSettled = (): Promise<unknown> => Promise.allSettled([...asked.values(), ...inPlace.values()]);
-  const plan = await planCopy(source, requests, { platforms: options.platforms, signal, run: run.slot }).catch(async (err: unknown) => {
-    await askedSettled();
+  // A failure before the transfer starts stops the run (no new slot, no retry, checks in flight
+  // cancelled) and waits until nothing it asked is left: a check answered may lead to more
+  // (findPresent walks down), so until the set stops growing.
+  const failEarly = async (err: unknown): Promise<never> => {
+    run.fail(err);
+    for (let seen = -1; seen !== asked.size + inPlace.size; ) {
+      seen = asked.size + inPlace.size;
+      await Promise.allSettled([...asked.values(), ...inPlace.values()]);
+    }
     return asAbort(err);
-  });
+  };
+  const plan = await planCopy(source, requests, { platforms: options.platforms, signal, run: run.slot }).catch(failEarly);
   emit({
     type: 'plan',
     image: source.description,
@@ -118,10 +126,7 @@ export async function copyImages(
   const [found, alreadyNamed] = await Promise.all([
     findPresent(plan, has),
     Promise.all(plan.images.map((image) => namesInPlace(image.root.descriptor, image.names))),
-  ]).catch(async (err: unknown) => {
-    await askedSettled();
-    return asAbort(err);
-  });
+  ]).catch(failEarly);
   const needed = new Set(found.neededBlobs.map((b) => b.digest));
 
   const blobOutcomes = new Map<string, BlobOutcome>();
@@ -149,11 +154,14 @@ export async function copyImages(
   // would be a request for nothing. Not a root that is also another manifest's child, which
   // must be there before its parent, nor one without names, which only the digest PUT stores.
   const children = new Set(plan.manifests.flatMap((m) => m.children.map((c) => c.descriptor.digest)));
+  // A root some request gives no names is committed with none, which stores nothing: PUT it by digest.
+  const nameless = new Set(plan.images.filter((image) => image.names.length === 0).map((image) => image.root.descriptor.digest));
   const storedByCommit = new Set(
     target.commitStoresRoot === true
       ? plan.images
-          .filter((image) => image.names.length > 0 && image.root.descriptor.mediaType !== '' && !children.has(image.root.descriptor.digest))
-          .map((image) => image.root.descriptor.digest)
+          .map((image) => image.root.descriptor)
+          .filter((root) => root.mediaType !== '' && !children.has(root.digest) && !nameless.has(root.digest))
+          .map((root) => root.digest)
       : [],
   );
 

@@ -182,8 +182,9 @@ export function createRegistryTarget(client: RegistryClient, ref: Reference, opt
             const head = await client.headManifest(withTag(repo, name), { accept: acceptFor(root), ...signalOf(opts) });
             return head.digest === root.digest;
           } catch (err) {
-            if (isGantryError(err, 'MANIFEST_UNKNOWN') || isGantryError(err, 'NOT_FOUND') || isGantryError(err, 'NAME_UNKNOWN')) return false;
-            throw err;
+            // Only an optimisation: a tag it cannot tell about (missing, denied, a failing HEAD) is written.
+            if (isGantryError(err, 'INTERRUPTED') || opts?.signal?.aborted) throw err;
+            return false;
           }
         }),
       );

@@ -107,6 +107,18 @@ describe('copyImages', () => {
     for (const root of [index, single]) expect(target.store.manifests.has(root.digest)).toBe(true);
   });
 
+  it('writes by digest a root that one request names and another leaves nameless', async () => {
+    const store = createStore();
+    const single = addImage(store, { layers: ['c'] });
+    const target = createMemoryTarget({ commitStoresRoot: true });
+    await copyImages(createMemorySource(store), target, [
+      { root: single, names: [] },
+      { root: single, names: ['one'] },
+    ]);
+    expect(target.log.filter((c) => c.op === 'writeManifest').map((c) => c.digest)).toEqual([single.digest]);
+    expect(target.store.tags.get('one')).toBe(single.digest);
+  });
+
   it('reports a root left to the commit as done once the commit has stored it, once', async () => {
     const store = createStore();
     const single = addImage(store, { layers: ['c'] });

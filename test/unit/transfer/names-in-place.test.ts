@@ -1,7 +1,8 @@
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { copyImage, copyImages } from '../../../src/transfer/index.js';
-import { addImage, createMemorySource, createMemoryTarget, createStore } from '../../helpers/memory-transport.js';
+import { RegistryError } from '../../../src/errors/index.js';
+import { addImage, addIndex, createMemorySource, createMemoryTarget, createStore } from '../../helpers/memory-transport.js';
 
 const amd64 = { os: 'linux', architecture: 'amd64' };
 
@@ -73,10 +74,36 @@ describe('names already pointing at the root', () => {
     expect(askedBeforeRead.sort()).toEqual(['hasManifest', 'namesAt']);
   });
 
-  it('with a platform filter, are asked about for the root actually written', async () => {
-    const { store, root } = pushed();
+  it('with a platform filter, are asked about for the root actually written, not the one requested', async () => {
+    const store = createStore();
+    const amd = addImage(store, { layers: ['a'], platform: amd64 });
+    const arm = addImage(store, { layers: ['b'], platform: { os: 'linux', architecture: 'arm64' } });
+    const index = addIndex(store, [amd, arm]);
     const target = createMemoryTarget({ namesAt: true });
-    await copyImage(createMemorySource(store), target, root, { names: ['v1'], platforms: [amd64] });
-    expect(target.log.filter((c) => c.op === 'namesAt').map((c) => c.digest)).toEqual([root.digest]);
+    await copyImage(createMemorySource(store), target, index, { names: ['v1'], platforms: [amd64] });
+    expect(target.log.filter((c) => c.op === 'namesAt').map((c) => c.digest)).toEqual([amd.digest]);
+    expect(target.log.some((c) => c.digest === index.digest)).toBe(false);
+  });
+
+  it('leaves nothing in flight when a check fails: the run stops, and no call reaches the target after it returns', async () => {
+    const store = createStore();
+    const index = addIndex(store, [addImage(store, { layers: ['a'], platform: amd64 }), addImage(store, { layers: ['b'], platform: { os: 'linux', architecture: 'arm64' } })]);
+    const target = createMemoryTarget();
+    const hasManifest = target.hasManifest.bind(target);
+    target.hasManifest = async (desc, opts) => {
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      return hasManifest(desc, opts);
+    };
+    target.namesAt = async () => {
+      throw new RegistryError({ status: 403, method: 'HEAD', url: 'memory://tag', entries: [{ code: 'DENIED' }] });
+    };
+    const err = await copyImage(createMemorySource(store), target, index, { names: ['v1'], retryDelayMs: 1 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toMatchObject({ status: 403 });
+    const callsAtReturn = target.log.length;
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(target.log.length).toBe(callsAtReturn);
   });
 });

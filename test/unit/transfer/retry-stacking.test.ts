@@ -137,7 +137,7 @@ describe('retries of a failing blob do not multiply', () => {
     expect(retries).toHaveLength(1);
   });
 
-  it('a destination answering 503 to everything costs each of its root checks (by digest, by tag) 4 requests, then the copy stops', async () => {
+  it('a destination answering 503 to everything costs its root checks (by digest, by tag) the client\'s 4 tries at most, then the copy stops', async () => {
     const { store, root } = fixture();
     server.use(
       http.get(`${server.origin}/v2/`, () => HttpResponse.json({})),
@@ -151,7 +151,13 @@ describe('retries of a failing blob do not multiply', () => {
     expect(outcome).toMatchObject({ code: 'REGISTRY_ERROR', details: { status: 503, retried: true } });
     const failing = server.requests.filter((r) => new URL(r.url).pathname !== '/v2/');
     // The client's tries, once: before the engine respected the client's mark, each of its attempts repeated them.
-    const asked = failing.map((r) => `${r.method} ${new URL(r.url).pathname}`).sort();
-    expect(asked).toEqual([...Array(DEFAULT_RETRY.attempts).fill('HEAD /v2/lib/mirror/manifests/1'), ...Array(DEFAULT_RETRY.attempts).fill(`HEAD /v2/lib/mirror/manifests/${root.digest}`)]);
+    // The two root checks run side by side; the first to spend the client's tries stops the copy,
+    // which cancels the other: neither is ever repeated by the engine.
+    const byTag = failing.filter((r) => new URL(r.url).pathname === '/v2/lib/mirror/manifests/1').length;
+    const byDigest = failing.filter((r) => new URL(r.url).pathname === `/v2/lib/mirror/manifests/${root.digest}`).length;
+    expect(byTag + byDigest).toBe(failing.length);
+    expect(Math.max(byTag, byDigest)).toBe(DEFAULT_RETRY.attempts);
+    expect(Math.min(byTag, byDigest)).toBeLessThanOrEqual(DEFAULT_RETRY.attempts);
+    expect(failing.every((r) => r.method === 'HEAD')).toBe(true);
   });
 });
