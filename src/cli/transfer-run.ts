@@ -18,6 +18,12 @@ export interface TransferRequest {
   allTags?: boolean;
   /** More tags for the target (push -t). */
   extraTags?: string[];
+  /**
+   * Set when a source holding several images is to be refused unless
+   * `manyImages` (push without --all-tags): the hint of that refusal.
+   */
+  oneImageHint?: string;
+  manyImages?: boolean;
   concurrency?: number;
 }
 
@@ -44,6 +50,9 @@ export async function runTransfer(ctx: CommandContext, out: Output, request: Tra
     const images = await source.images({ signal: ctx.signal });
     if (images.length === 0) throw new GantryError('NOT_FOUND', `${source.description} holds no images`);
     const many = images.length > 1;
+    if (many && request.oneImageHint !== undefined && request.manyImages !== true) {
+      throw new GantryError('USAGE', `${source.description} holds ${images.length} images`, { hint: request.oneImageHint });
+    }
     if (many && namesOneTag(request.target)) {
       throw new GantryError('USAGE', `${source.description} holds ${images.length} images, but ${formatLocation(request.target)} names a single tag`, {
         hint: 'name the target without a tag to keep each image’s own tags, or pick one image at the source (e.g. oci:DIR:TAG)',

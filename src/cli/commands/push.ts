@@ -1,6 +1,7 @@
 import { Command } from 'commander';
-import { GantryError } from '../../errors/index.js';
-import { parseLocation, parseReference, referenceOrDefaultTag, type ImageLocation } from '../../reference/index.js';
+import { GantryError, isGantryError } from '../../errors/index.js';
+import { parseLocation, referenceOrDefaultTag, type ImageLocation } from '../../reference/index.js';
+import { parseImageArgument } from '../image-argument.js';
 import type { CommandContext } from '../context.js';
 import { printOutcome, runTransfer } from '../transfer-run.js';
 import { addTransferFlags, type TransferFlags } from './transfer-options.js';
@@ -33,20 +34,29 @@ export function pushCommand(context: () => CommandContext): Command {
       const out = ctx.output(opts);
       let source: ImageLocation;
       let targetRef;
+      // A bare REF source (either form) is an image of the local store: push uploads what is here.
+      let implicitLocal = false;
       if (second === undefined) {
-        targetRef = referenceOrDefaultTag(parseReference(first));
+        targetRef = referenceOrDefaultTag(parseImageArgument(first, 'local'));
         source = { transport: 'local', ref: targetRef };
       } else {
         source = parseLocation(first);
-        // push uploads what is here: a bare REF is an image of the local store, as in `push REF`
-        // (docker push has no other source); docker://REF reads a registry, as copy does.
-        if (source.transport === 'registry' && !first.startsWith('docker://')) source = { transport: 'local', ref: referenceOrDefaultTag(source.ref) };
-        // Without a tag, each image keeps its own tag(s) from the source, as with copy; `latest` when it has none.
-        targetRef = parseReference(second);
+        // docker push has no other source; docker://REF reads a registry, as copy does.
+        if (source.transport === 'registry' && !first.startsWith('docker://')) {
+          source = { transport: 'local', ref: referenceOrDefaultTag(source.ref) };
+          implicitLocal = true;
+        }
+        // Without a tag, the image keeps its own tag from the source, as with copy; `latest` when it has none.
+        targetRef = parseImageArgument(second, 'registry');
       }
       if (opts.allTags && opts.tag) {
         throw new GantryError('USAGE', '--all-tags pushes each image under its own tags; -t would give one tag to every image', {
           hint: 'push one image with -t, or tag afterwards with gantry tag',
+        });
+      }
+      if (opts.allTags && source.transport === 'local') {
+        throw new GantryError('USAGE', '--all-tags pushes every image of a layout or archive; images of the local store are pushed one by one', {
+          hint: 'gantry images lists them; gantry push REF pushes one',
         });
       }
       if (opts.allTags && (targetRef.tag || targetRef.digest)) {
@@ -54,16 +64,28 @@ export function pushCommand(context: () => CommandContext): Command {
           hint: 'e.g. gantry push --all-tags oci:./layout registry.example.com/team/app',
         });
       }
-      if (opts.allTags && source.transport !== 'local' && 'tag' in source && source.tag) {
+      if (opts.allTags && 'tag' in source && source.tag) {
         throw new GantryError('USAGE', '--all-tags reads every image of the layout: leave the tag out of the source');
       }
       const outcome = await runTransfer(ctx, out, {
         source,
         target: { transport: 'registry', ref: targetRef },
         verb: 'push',
+        // Several images at the source are pushed only when asked: --all-tags.
+        oneImageHint: 'pick one at the source (e.g. oci:DIR:TAG, docker-archive:FILE:@N), or push them all with --all-tags',
+        ...(opts.allTags ? { manyImages: true } : {}),
         ...(opts.tag ? { extraTags: opts.tag } : {}),
         ...(opts.platform ? { platforms: opts.platform } : {}),
         ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
+      }).catch((err: unknown) => {
+        if (implicitLocal && isGantryError(err, 'NOT_FOUND')) {
+          throw new GantryError(err.code, err.message, {
+            hint: `${err.hint ? `${err.hint} ` : ''}push reads a bare REF from the local store; to copy it from a registry: gantry copy ${first} ${second ?? ''}`.trim(),
+            cause: err,
+            ...(err.details ? { details: err.details } : {}),
+          });
+        }
+        throw err;
       });
       printOutcome(out, outcome);
     });
