@@ -21,4 +21,14 @@ describe("skopeo's copy flags", () => {
     expect(r.code).toBe(0);
     expect(r.stdout.trim()).toBe(layout.digest);
   });
+
+  it('--preserve-digests with several --platform values is refused: the subset would be a new index', async () => {
+    const env = { HOME: dir, GANTRY_HOME: join(dir, 'store'), DOCKER_CONFIG: join(dir, 'docker') };
+    const r = await runCli(['copy', '--preserve-digests', '--platform', 'linux/amd64', '--platform', 'linux/arm64', `oci:${layout.dir}:v1`, `oci:${join(dir, 'out2')}:v1`], { env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--preserve-digests/);
+    const one = await runCli(['copy', '-q', '--preserve-digests', '--platform', 'linux/arm64', `oci:${layout.dir}:v1`, `oci:${join(dir, 'out3')}:v1`], { env });
+    expect(one.code).toBe(0);
+    expect(one.stdout.trim()).toBe(layout.images.find((i) => i.platform.architecture === 'arm64')?.manifest.digest);
+  });
 });

@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { GantryError } from '../../errors/index.js';
 import { parseLocation } from '../../reference/index.js';
 import type { CommandContext } from '../context.js';
 import { printOutcome, runTransfer } from '../transfer-run.js';
@@ -27,9 +28,15 @@ export function copyCommand(context: () => CommandContext): Command {
         '  gantry copy docker-archive:images.tar:@1 registry.internal/app:2.0\n' +
         '  DIGEST=$(gantry copy -q app:1.4 registry.internal/app:1.4)',
     )
-    .action(async (src: string, dst: string, opts: TransferFlags & { allTags?: boolean }) => {
+    .action(async (src: string, dst: string, opts: TransferFlags & { allTags?: boolean; preserveDigests?: boolean }) => {
       const ctx = context();
       const out = ctx.output(opts);
+      if (opts.preserveDigests && (opts.platform?.length ?? 0) > 1) {
+        // Several platforms of an index make a new index, with a digest of its own (one platform keeps its manifest's).
+        throw new GantryError('USAGE', '--preserve-digests with several --platform values: a subset of an index is a new index with another digest', {
+          hint: 'Drop --platform to copy the index as it is, or give one platform (its manifest keeps its digest).',
+        });
+      }
       const outcome = await runTransfer(ctx, out, {
         source: parseLocation(src),
         target: parseLocation(dst),
