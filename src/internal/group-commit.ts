@@ -17,7 +17,9 @@ export interface GroupCommit<T> {
 /**
  * `write(changes, signal)` applies a batch and writes: one call at a time,
  * with the changes in the order they were added. The signal of a batch is
- * that of its most recent change (the changes of one copy share one).
+ * that of its most recent change: callers are expected to share one (the
+ * commits of one copy do); with several, an abort of the latest fails the
+ * whole batch and an earlier caller's abort does not stop it.
  */
 export function createGroupCommit<T>(write: (changes: T[], signal: AbortSignal | undefined) => Promise<void>): GroupCommit<T> {
   interface Pending {

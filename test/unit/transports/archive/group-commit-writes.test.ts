@@ -2,24 +2,42 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createDockerArchiveTarget, createOciArchiveSource, createOciArchiveTarget } from '../../../../src/transports/archive/index.js';
 import { openArchive } from '../../../../src/transports/archive/open-archive.js';
-import { writeArchive } from '../../../../src/transports/archive/write-archive.js';
 import { createOciLayoutSource } from '../../../../src/transports/oci-layout/index.js';
 import type { ImageTarget } from '../../../../src/transports/types.js';
 import { buildOciLayout } from '../../../helpers/oci-fixtures.js';
 import { makeTempDir, removeTempDir } from '../../../helpers/tmp.js';
 import { copyManifest } from '../helpers/copy-all.js';
 
-// The first archive write waits for `release`, so the commits that follow it queue up meanwhile.
-let release: () => void = () => undefined;
+// The first archive write waits on `held` (when set), so the commits that follow queue up behind it;
+// `added` counts commits that reached the group commit, `writes` the archive writes.
+const state = vi.hoisted(() => ({ held: undefined as Promise<void> | undefined, added: 0, writes: 0 }));
+
 vi.mock('../../../../src/transports/archive/write-archive.js', async (importOriginal) => {
   const actual = await importOriginal<typeof import('../../../../src/transports/archive/write-archive.js')>();
-  let calls = 0;
   return {
     ...actual,
-    writeArchive: vi.fn(async (...args: Parameters<typeof actual.writeArchive>) => {
-      if (++calls === 1) await new Promise<void>((resolve) => (release = resolve));
+    writeArchive: async (...args: Parameters<typeof actual.writeArchive>) => {
+      state.writes++;
+      const held = state.held;
+      state.held = undefined;
+      if (held) await held;
       return actual.writeArchive(...args);
-    }),
+    },
+  };
+});
+
+vi.mock('../../../../src/internal/group-commit.js', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('../../../../src/internal/group-commit.js')>();
+  return {
+    createGroupCommit: <T>(write: (changes: T[], signal: AbortSignal | undefined) => Promise<void>) => {
+      const group = actual.createGroupCommit<T>(write);
+      return {
+        add(change: T, signal?: AbortSignal) {
+          state.added++;
+          return group.add(change, signal);
+        },
+      };
+    },
   };
 });
 
@@ -36,18 +54,23 @@ afterAll(async () => {
   await removeTempDir(work);
 });
 
+/** Commit every image at once, holding the first archive write until all commits have queued; the number of writes. */
 async function commitAll(target: ImageTarget, name: (tag: string) => string): Promise<number> {
-  vi.mocked(writeArchive).mockClear();
   const source = createOciLayoutSource(layoutDir);
   const images = await source.images();
   for (const image of images) await copyManifest(source, target, image.root);
+  let release = (): void => undefined;
+  state.held = new Promise<void>((resolve) => (release = resolve));
+  state.added = 0;
+  state.writes = 0;
   const commits = images.map((image) => target.commit(image.root, [name(image.names[0]!)]));
-  // Generous for five commits to read their few staged files and queue behind the held first write.
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  // Each commit reads its staged files before it queues; bounded wait for all of them.
+  for (let i = 0; i < 100_000 && state.added < images.length; i++) await new Promise((resolve) => setImmediate(resolve));
+  expect(state.added).toBe(images.length);
   release();
   await Promise.all(commits);
   await target.close();
-  return vi.mocked(writeArchive).mock.calls.length;
+  return state.writes;
 }
 
 describe('archive targets write commits that arrive together in one go', () => {
