@@ -175,6 +175,15 @@ export interface UploadSession extends UploadState {
    * BLOB_UPLOAD_INVALID); distribution may keep the session then, so cancel it.
    */
   finish(digest: string, options?: RequestOptions): Promise<string>;
+  /**
+   * Send the whole blob and complete the upload in one request (the
+   * distribution-spec's monolithic `PUT <location>?digest=` with the body and
+   * its Content-Length), for a session nothing was written to yet. One round
+   * trip instead of a PATCH and a PUT, but not resumable: for small blobs.
+   * `length` is the body's exact size. When the body fails, its error is
+   * thrown; otherwise as `finish`.
+   */
+  finishWith(body: Readable, digest: string, options: RequestOptions & { length: number }): Promise<string>;
   /** Abandon the session (DELETE). Resolves false when it was already gone. */
   cancel(options?: RequestOptions): Promise<boolean>;
 }

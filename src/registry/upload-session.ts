@@ -59,6 +59,32 @@ export function createUploadSession(init: UploadSessionInit): UploadSession {
     }
   };
 
+  // PUT <location>?digest=: completes the session, with the whole blob as its body or with none.
+  const close = async (digest: string, options: RequestOptions & { body?: Readable; length?: number }): Promise<string> => {
+    const expected = parseDigest(digest).value;
+    const response = await sendToLocation(ctx, {
+      ref,
+      location: state.location,
+      method: 'PUT',
+      query: { digest: expected },
+      scopes: pushScopes(ref),
+      ...(options.body ? { body: options.body, headers: { 'content-type': 'application/octet-stream', 'content-length': String(options.length ?? 0) } } : {}),
+      // Not idempotent: a second PUT after a lost answer would find the session gone.
+      idempotent: false,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    if (response.status === 201 || response.status === 204) {
+      await response.discard();
+      checkCreatedDigest(response, expected, name);
+      return expected;
+    }
+    const err = await readRegistryError(response, 'PUT', { notFoundCode: 'BLOB_UPLOAD_UNKNOWN' });
+    // distribution answers a digest that does not match what it received with DIGEST_INVALID, a length
+    // it disagrees with (ErrBlobInvalidLength) with BLOB_UPLOAD_INVALID. The session may outlive the refusal.
+    if (err.hasCode('DIGEST_INVALID', 'BLOB_UPLOAD_INVALID', 'SIZE_INVALID')) throw refused(err, name, expected);
+    throw err;
+  };
+
   return {
     get location() {
       return state.location;
@@ -82,27 +108,25 @@ export function createUploadSession(init: UploadSessionInit): UploadSession {
     },
 
     async finish(digest, options = {}) {
-      const expected = parseDigest(digest).value;
-      const response = await sendToLocation(ctx, {
-        ref,
-        location: state.location,
-        method: 'PUT',
-        query: { digest: expected },
-        scopes: pushScopes(ref),
-        // Not idempotent: a second PUT after a lost answer would find the session gone.
-        idempotent: false,
-        ...(options.signal ? { signal: options.signal } : {}),
-      });
-      if (response.status === 201 || response.status === 204) {
-        await response.discard();
-        checkCreatedDigest(response, expected, name);
-        return expected;
+      return close(digest, options);
+    },
+
+    async finishWith(body, digest, options) {
+      if (state.offset !== 0) throw new Error(`finishWith: the session already holds ${state.offset} bytes`);
+      // The body's own failure (a digest or size check on the way) is the one to report, not the cut request it causes.
+      let bodyError: unknown;
+      const onError = (err: unknown): void => {
+        bodyError ??= err;
+      };
+      body.once('error', onError);
+      try {
+        return await close(digest, { ...options, body }).catch((err: unknown) => {
+          throw bodyError ?? err;
+        });
+      } finally {
+        body.off('error', onError);
+        if (bodyError !== undefined) throw bodyError;
       }
-      const err = await readRegistryError(response, 'PUT', { notFoundCode: 'BLOB_UPLOAD_UNKNOWN' });
-      // distribution answers a digest that does not match what it received with DIGEST_INVALID, a length
-      // it disagrees with (ErrBlobInvalidLength) with BLOB_UPLOAD_INVALID. The session may outlive the refusal.
-      if (err.hasCode('DIGEST_INVALID', 'BLOB_UPLOAD_INVALID', 'SIZE_INVALID')) throw refused(err, name, expected);
-      throw err;
     },
 
     cancel: (options = {}) => cancelUpload(ctx, ref, state.location, options),

@@ -5,6 +5,7 @@ import { DEFAULT_RETRY } from '../../src/http/retry-policy.js';
 import type { Descriptor } from '../../src/media/types.js';
 import { DEFAULT_ATTEMPTS } from '../../src/transfer/retry.js';
 import { startFaultProxy, type FaultProxy, type FaultRuleHandle, type RequestFilter } from '../helpers/fault-proxy.js';
+import { WHOLE_UPLOAD_MAX_BYTES } from '../../src/transports/registry/registry-target.js';
 import { buildOciLayout, type OciLayoutResult } from '../helpers/oci-fixtures.js';
 import { startRegistry, type RunningRegistry } from '../helpers/registry.js';
 import { runCli } from '../helpers/run-cli.js';
@@ -33,7 +34,8 @@ beforeAll(async () => {
   registry = await startRegistry({ mode: 'plain' });
   proxy = await startFaultProxy({ upstream: registry.url });
   env = { HOME: work, DOCKER_CONFIG: join(work, 'docker'), GANTRY_CONFIG: join(work, 'gantry.json'), GANTRY_HOME: join(work, 'home') };
-  image = await buildOciLayout(join(work, 'layout'), { tag: 'v1', layers: 2, layerSize: 64 * 1024, seed: 'faults-bursts', mediaTypes: 'oci' });
+  // Layers above WHOLE_UPLOAD_MAX_BYTES go in resumable PATCH chunks; the config, small, in one PUT.
+  image = await buildOciLayout(join(work, 'layout'), { tag: 'v1', layers: 2, layerSize: WHOLE_UPLOAD_MAX_BYTES + 64 * 1024, seed: 'faults-bursts', mediaTypes: 'oci' });
   const [only] = image.images;
   if (!only) throw new Error('fixture without an image');
   blobs = [only.config, ...only.layers.map((l) => l.descriptor)];
@@ -109,10 +111,16 @@ describe('bursts within the retry budget are ridden out', () => {
     expect(r.stderr).not.toMatch(/error/);
     expect(r.code).toBe(0);
     for (const { times, rule } of rules) expect(rule.hits).toBe(times);
-    // Every blob's bytes were accepted once: a step retried after its finishing PUT failed asked the
-    // registry where the session stood (all there) and sent nothing again.
+    // Every large blob's bytes were accepted once: a step retried after its finishing PUT failed asked
+    // the registry where the session stood (all there) and sent nothing again. The small config went
+    // whole, in the PUT that closed its session.
+    const large = blobs.filter((b) => b.size > WHOLE_UPLOAD_MAX_BYTES);
+    const small = blobs.filter((b) => b.size <= WHOLE_UPLOAD_MAX_BYTES);
+    expect(large).toHaveLength(2);
     const accepted = proxy.requests.filter((q) => q.method === 'PATCH' && q.status === 202);
-    expect(accepted.map((q) => q.bytesIn).sort((x, y) => x - y)).toEqual(blobs.map((b) => b.size).sort((x, y) => x - y));
+    expect(accepted.map((q) => q.bytesIn).sort((x, y) => x - y)).toEqual(large.map((b) => b.size).sort((x, y) => x - y));
+    const whole = proxy.requests.filter((q) => q.method === 'PUT' && /\/blobs\/uploads\//.test(q.path) && q.status === 201 && q.bytesIn > 0);
+    expect(whole.map((q) => q.bytesIn)).toEqual(small.map((b) => b.size));
     expect(await skopeoDigest(`docker://${registry.host}/pushed/app:v1`, { tlsVerify: false })).toBe(image.digest);
   });
 });

@@ -215,6 +215,10 @@ describe('registry source', () => {
   });
 });
 
+// The tests of resumable sessions use small blobs: they ask for the chunked path,
+// which blobs above WHOLE_UPLOAD_MAX_BYTES take by default.
+const RESUMABLE = { wholeUploadMaxBytes: 0 };
+
 describe('registry target', () => {
   it('copies an index between registries byte for byte, then skips everything the second time', async () => {
     const stateDir = await makeTempDir('rt-state');
@@ -292,7 +296,7 @@ describe('registry target', () => {
     const first = clientFor();
     try {
       const source = createRegistrySource(first, at(plain, 'src/app'));
-      const target = createRegistryTarget(first, dst, { stateDir });
+      const target = createRegistryTarget(first, dst, { stateDir, ...RESUMABLE });
       expect(await target.stagedBytes(layer)).toBe(0);
       const reader = await source.blob(layer);
       const err = await rejection(target.writeBlob(layer, through(reader.body, breakAfter(CHUNK * 2 + 5000)), { from: 0 }));
@@ -303,7 +307,7 @@ describe('registry target', () => {
     }
     const second = clientFor();
     try {
-      const target = createRegistryTarget(second, dst, { stateDir });
+      const target = createRegistryTarget(second, dst, { stateDir, ...RESUMABLE });
       const staged = await target.stagedBytes(layer);
       // What reached the registry before the failure: more than the first chunk, never more than was
       // read. Up to a few tens of KiB still buffered between the streams are lost with the failure,
@@ -335,7 +339,7 @@ describe('registry target', () => {
     const controller = new AbortController();
     const first = clientFor();
     try {
-      const target = createRegistryTarget(first, dst, { stateDir });
+      const target = createRegistryTarget(first, dst, { stateDir, ...RESUMABLE });
       const reader = await createRegistrySource(first, at(plain, 'src/app')).blob(layer);
       const err = await rejection(
         target.writeBlob(layer, reader.body, {
@@ -354,7 +358,7 @@ describe('registry target', () => {
     await plain.restart();
     const second = clientFor();
     try {
-      const target = createRegistryTarget(second, dst, { stateDir });
+      const target = createRegistryTarget(second, dst, { stateDir, ...RESUMABLE });
       const staged = await target.stagedBytes(layer);
       expect(staged).toBeGreaterThan(CHUNK);
       const reader = await createRegistrySource(second, at(plain, 'src/app')).blob(layer, { from: staged });
@@ -375,7 +379,7 @@ describe('registry target', () => {
     const dst = at(plain, 'resume/gone');
     const client = clientFor();
     try {
-      const target = createRegistryTarget(client, dst, { stateDir });
+      const target = createRegistryTarget(client, dst, { stateDir, ...RESUMABLE });
       const reader = await createRegistrySource(client, at(plain, 'src/app')).blob(layer);
       await rejection(target.writeBlob(layer, through(reader.body, breakAfter(CHUNK + 10)), { from: 0 }));
       const [file] = await stateFiles(stateDir);
@@ -383,7 +387,7 @@ describe('registry target', () => {
       const session = await client.resumeUpload(dst, saved.location, { expectedOffset: saved.offset });
       expect(await session?.cancel()).toBe(true);
 
-      const fresh = createRegistryTarget(client, dst, { stateDir });
+      const fresh = createRegistryTarget(client, dst, { stateDir, ...RESUMABLE });
       expect(await fresh.stagedBytes(layer)).toBe(0);
       expect(await stateFiles(stateDir)).toEqual([]);
       const again = await createRegistrySource(client, at(plain, 'src/app')).blob(layer);
@@ -402,7 +406,7 @@ describe('registry target', () => {
     const controller = new AbortController();
     const client = clientFor();
     try {
-      const first = createRegistryTarget(client, dst, { stateDir });
+      const first = createRegistryTarget(client, dst, { stateDir, ...RESUMABLE });
       const reader = await createRegistrySource(client, at(plain, 'src/app')).blob(layer);
       const err = await rejection(
         first.writeBlob(layer, reader.body, {
@@ -414,7 +418,7 @@ describe('registry target', () => {
         }),
       );
       expect((err as GantryError).code).toBe('INTERRUPTED');
-      const target = createRegistryTarget(client, dst, { stateDir });
+      const target = createRegistryTarget(client, dst, { stateDir, ...RESUMABLE });
       expect(await target.stagedBytes(layer)).toBe(layer.size);
       const rest = await createRegistrySource(client, at(plain, 'src/app')).blob(layer, { from: layer.size });
       await target.writeBlob(layer, rest.body, { from: rest.offset });
@@ -432,12 +436,12 @@ describe('registry target', () => {
     const dst = at(plain, 'resume/corrupt');
     const client = clientFor();
     try {
-      const target = createRegistryTarget(client, dst, { stateDir });
+      const target = createRegistryTarget(client, dst, { stateDir, ...RESUMABLE });
       const reader = await createRegistrySource(client, at(plain, 'src/app')).blob(layer);
       await rejection(target.writeBlob(layer, through(reader.body, breakAfter(CHUNK + 10)), { from: 0 }));
       const [file] = await stateFiles(stateDir);
       await writeFile(join(stateDir, 'uploads', file ?? ''), '{"location": 12');
-      expect(await createRegistryTarget(client, dst, { stateDir }).stagedBytes(layer)).toBe(0);
+      expect(await createRegistryTarget(client, dst, { stateDir, ...RESUMABLE }).stagedBytes(layer)).toBe(0);
       expect(await stateFiles(stateDir)).toEqual([]);
     } finally {
       await client.close();
@@ -445,29 +449,34 @@ describe('registry target', () => {
     }
   });
 
-  it('refuses bytes that do not match the digest: DIGEST_MISMATCH, no blob, no saved session', async () => {
-    const stateDir = await makeTempDir('rt-state');
-    const layer = largestLayer();
-    const other = multi.images[1]?.layers[1]?.descriptor;
-    if (!other || other.size === layer.size) throw new Error('fixture layers must differ in size for this test');
-    const dst = at(plain, 'mismatch/local');
-    const client = clientFor();
-    try {
-      const target = createRegistryTarget(client, dst, { stateDir });
-      // The bytes of `layer` under a descriptor claiming another digest of the same size.
-      const claimed: Descriptor = { ...layer, digest: `sha256:${'0'.repeat(64)}` };
-      const reader = await createRegistrySource(client, at(plain, 'src/app')).blob(layer);
-      const err = await rejection(target.writeBlob(claimed, reader.body, { from: 0 }));
-      expect((err as GantryError).code).toBe('DIGEST_MISMATCH');
-      expect((err as GantryError).exitCode).toBe(5);
-      expect(await target.hasBlob(claimed)).toBe(false);
-      expect(await target.hasBlob(layer)).toBe(false);
-      expect(await stateFiles(stateDir)).toEqual([]);
-    } finally {
-      await client.close();
-      await removeTempDir(stateDir);
-    }
-  });
+  for (const [how, options] of [
+    ['in chunks', RESUMABLE],
+    ['whole, in one PUT', {}],
+  ] as const) {
+    it(`refuses bytes that do not match the digest (${how}): DIGEST_MISMATCH, no blob, no saved session`, async () => {
+      const stateDir = await makeTempDir('rt-state');
+      const layer = largestLayer();
+      const other = multi.images[1]?.layers[1]?.descriptor;
+      if (!other || other.size === layer.size) throw new Error('fixture layers must differ in size for this test');
+      const dst = at(plain, 'mismatch/local');
+      const client = clientFor();
+      try {
+        const target = createRegistryTarget(client, dst, { stateDir, ...options });
+        // The bytes of `layer` under a descriptor claiming another digest of the same size.
+        const claimed: Descriptor = { ...layer, digest: `sha256:${'0'.repeat(64)}` };
+        const reader = await createRegistrySource(client, at(plain, 'src/app')).blob(layer);
+        const err = await rejection(target.writeBlob(claimed, reader.body, { from: 0 }));
+        expect((err as GantryError).code).toBe('DIGEST_MISMATCH');
+        expect((err as GantryError).exitCode).toBe(5);
+        expect(await target.hasBlob(claimed)).toBe(false);
+        expect(await target.hasBlob(layer)).toBe(false);
+        expect(await stateFiles(stateDir)).toEqual([]);
+      } finally {
+        await client.close();
+        await removeTempDir(stateDir);
+      }
+    });
+  }
 
   it('maps the registry refusing a resumed upload to DIGEST_MISMATCH', async () => {
     const stateDir = await makeTempDir('rt-state');
@@ -475,10 +484,10 @@ describe('registry target', () => {
     const dst = at(plain, 'mismatch/remote');
     const client = clientFor();
     try {
-      const first = createRegistryTarget(client, dst, { stateDir });
+      const first = createRegistryTarget(client, dst, { stateDir, ...RESUMABLE });
       const reader = await createRegistrySource(client, at(plain, 'src/app')).blob(layer);
       await rejection(first.writeBlob(layer, through(reader.body, breakAfter(CHUNK + 10)), { from: 0 }));
-      const target = createRegistryTarget(client, dst, { stateDir });
+      const target = createRegistryTarget(client, dst, { stateDir, ...RESUMABLE });
       const staged = await target.stagedBytes(layer);
       expect(staged).toBeGreaterThan(0);
       // The rest, corrupted: only the registry sees the whole blob now.

@@ -9,11 +9,20 @@ import type { RegistryClient, UploadSession } from '../../registry/types.js';
 import type { BlobOrigin, ImageTarget, TransportOptions, WriteBlobOptions } from '../types.js';
 import { createUploadStateStore } from './upload-state.js';
 
+/**
+ * Blobs up to this size are uploaded whole (POST, then one PUT with the body)
+ * rather than in resumable PATCH chunks: configs and small layers, where the
+ * extra round trip and the saved session state cost more than resending.
+ */
+export const WHOLE_UPLOAD_MAX_BYTES = 4 * 1024 * 1024;
+
 export interface RegistryTargetOptions {
   /** gantry's state directory (`stateDir(env)`); upload sessions are kept under `<stateDir>/uploads/`. */
   stateDir: string;
   /** Bytes per PATCH (default the client's). */
   chunkBytes?: number;
+  /** Blobs up to this size go whole in one PUT, not resumable (default WHOLE_UPLOAD_MAX_BYTES; 0: never). */
+  wholeUploadMaxBytes?: number;
   /** Debug lines (a session given up, a cleanup that failed); never a secret. */
   log?: (line: string) => void;
 }
@@ -39,6 +48,7 @@ export function createRegistryTarget(client: RegistryClient, ref: Reference, opt
   const repo = withoutTagOrDigest(ref);
   const store = createUploadStateStore({ stateDir: options.stateDir, registry: ref.registry, repository: ref.repository });
   const chunk = options.chunkBytes !== undefined ? { chunkBytes: options.chunkBytes } : {};
+  const wholeMax = options.wholeUploadMaxBytes ?? WHOLE_UPLOAD_MAX_BYTES;
   /** Sessions `stagedBytes` confirmed, for the `writeBlob` that follows. */
   const confirmed = new Map<string, UploadSession>();
   /** Manifest bytes written by this target, so `commit` sends exactly them. */
@@ -96,8 +106,34 @@ export function createRegistryTarget(client: RegistryClient, ref: Reference, opt
     return session;
   };
 
+  // A small blob goes in one PUT after the POST, with no session saved: a PATCH and a saved
+  // (fsynced) state per blob cost more than sending it again after an interruption.
+  const uploadWhole = async (desc: Descriptor, body: Readable, opts: WriteBlobOptions): Promise<void> => {
+    const known = confirmed.get(desc.digest);
+    confirmed.delete(desc.digest);
+    let session: UploadSession;
+    try {
+      session = await client.startUpload(repo, { ...chunk, ...signalOf(opts) });
+    } catch (err) {
+      body.destroy();
+      throw err;
+    }
+    // A session an earlier run saved for this blob, which this one does not continue.
+    if (known) await discard(known, desc.digest, 'replaced by a fresh upload');
+    try {
+      await session.finishWith(verified(body, desc), desc.digest, { length: desc.size, ...signalOf(opts) });
+    } catch (err) {
+      // Nothing was saved to resume it: leave no session behind at the registry either (unless stopped).
+      if (!opts.signal?.aborted) await discard(session, desc.digest, isGantryError(err) ? err.code : 'failed');
+      throw err;
+    }
+    opts.onProgress?.(desc.size);
+    if (known) await store.remove(desc.digest);
+  };
+
   const upload = async (desc: Descriptor, body: Readable, opts: WriteBlobOptions): Promise<void> => {
     const from = opts.from;
+    if (from === 0 && desc.size <= wholeMax) return uploadWhole(desc, body, opts);
     let session: UploadSession;
     try {
       session = await open(desc, from, opts);

@@ -55,6 +55,13 @@ function fakeClient() {
           stored = true;
           return desc.digest;
         },
+        async finishWith(body: Readable) {
+          for await (const chunk of body as AsyncIterable<Buffer>) offset += chunk.length;
+          await new Promise((r) => setTimeout(r, 20));
+          calls.open--;
+          stored = true;
+          return desc.digest;
+        },
         async cancel() {
           calls.open--;
           return true;
