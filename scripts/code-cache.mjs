@@ -39,8 +39,9 @@ try {
     ['copy', '--json', `oci:${layout}:v1`, `oci:${join(work, 'copy')}:v1`],
   ]);
   // The registry paths are a bonus: if loopback is unusable here, the cache still covers the rest.
-  const registry = await startRegistry();
+  let registry;
   try {
+    registry = await startRegistry();
     const reg = `127.0.0.1:${registry.address().port}`;
     await run([
       ['--insecure', 'copy', `oci:${layout}:v1`, `${reg}/warm/a:v1`],
@@ -53,7 +54,7 @@ try {
   } catch (err) {
     process.stderr.write(`note: the code cache does not cover the registry paths: ${err.message}\n`);
   } finally {
-    registry.close();
+    registry?.close();
   }
   writeFileSync(CODE_CACHE, script.createCachedData());
 } finally {
@@ -151,6 +152,9 @@ async function startRegistry() {
     }
     send(404);
   });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
   return server;
 }

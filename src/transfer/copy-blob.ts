@@ -58,7 +58,14 @@ export async function copyBlob(ctx: CopyBlobContext, desc: Descriptor): Promise<
     const staged = await target.stagedBytes(desc, { signal });
     // A target reporting more than the blob holds has nothing usable staged.
     const from = Number.isSafeInteger(staged) && staged >= 0 && staged <= desc.size ? staged : 0;
-    const reader = await source.blob(desc, { signal, from });
+    let reader: BlobReader;
+    try {
+      reader = await source.blob(desc, { signal, from });
+    } catch (err) {
+      // A local file of the wrong size is refused as it is opened: that is the file's, whatever `from` is.
+      if (isOwnIntegrityCheck(err)) writeFrom = 0;
+      throw err;
+    }
     if (reader.offset !== from && reader.offset !== 0) {
       reader.body.destroy();
       throw new Error(`${source.description} answered offset ${reader.offset} for ${desc.digest}; the contract allows ${from} or 0`);

@@ -50,6 +50,12 @@ describe('push arguments', () => {
     expect(r.stderr).toMatch(/gantry copy 127\.0\.0\.1:1\/team\/app:1 127\.0\.0\.1:1\/other\/app:1/);
   });
 
+  it('--all-tags with a registry source is refused, pointing at copy --all-tags', async () => {
+    const r = await push('--all-tags', `docker://${REG}/team/app`, `${REG}/other/app`);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/gantry copy --all-tags 127\.0\.0\.1:1\/team\/app 127\.0\.0\.1:1\/other\/app/);
+  });
+
   it('the destination may be written docker://REF', async () => {
     // Refused by the closed port, not by the parser.
     const r = await push(`oci:${twoImages}:1.0`, `docker://${REG}/team/app:1.0`);

@@ -54,6 +54,11 @@ export function pushCommand(context: () => CommandContext): Command {
           hint: 'push one image with -t, or tag afterwards with gantry tag',
         });
       }
+      if (opts.allTags && source.transport === 'registry') {
+        throw new GantryError('USAGE', '--all-tags pushes every image of a layout or archive; every tag of a registry repository is copied with copy --all-tags', {
+          hint: `gantry copy --all-tags ${first.replace(/^docker:\/\//, '')} ${second ?? 'DESTINATION'}`,
+        });
+      }
       if (opts.allTags && source.transport === 'local') {
         throw new GantryError('USAGE', '--all-tags pushes every image of a layout or archive; images of the local store are pushed one by one', {
           hint: 'gantry images lists them; gantry push REF pushes one',
@@ -78,7 +83,8 @@ export function pushCommand(context: () => CommandContext): Command {
         ...(opts.platform ? { platforms: opts.platform } : {}),
         ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
       }).catch((err: unknown) => {
-        if (implicitLocal && isGantryError(err, 'NOT_FOUND')) {
+        // Only the store's own answer (not a destination's 404): the bare REF was looked up there.
+        if (implicitLocal && isGantryError(err, 'NOT_FOUND') && / in the local store/.test(err.message)) {
           throw new GantryError(err.code, err.message, {
             hint: `${err.hint ? `${err.hint} ` : ''}push reads a bare REF from the local store; to copy it from a registry: gantry copy ${first} ${second ?? ''}`.trim(),
             cause: err,

@@ -32,14 +32,17 @@ export interface RegistryTargetOptions {
  * (which stays the caller's: `close()` does not close it).
  *
  * Blobs: `hasBlob` is a HEAD; `tryMount` mounts across repositories of the
- * same registry; an upload's session is saved in the state directory before
- * the first byte is sent and after every chunk the registry confirms, so
- * `stagedBytes` (asking the registry where it stands) lets a later run, even
- * another process, continue it. `writeBlob` hashes the bytes when it sends
+ * same registry. A blob above `wholeUploadMaxBytes` is uploaded in PATCH
+ * chunks; its session is saved in the state directory before the first byte
+ * is sent and after every chunk the registry confirms, so `stagedBytes`
+ * (asking the registry where it stands) lets a later run, even another
+ * process, continue it; on a digest or size mismatch that session is
+ * cancelled and forgotten, on any other failure (Ctrl-C included) it is
+ * kept to resume. A smaller blob goes whole in the PUT that closes its
+ * session, saved nowhere: after a failure it is sent again, and the session
+ * is left to the registry's purge. `writeBlob` hashes the bytes when it sends
  * the whole blob; the registry checks the digest over everything at the end
- * in any case, and a refusal is DIGEST_MISMATCH. On a digest or size
- * mismatch the session is cancelled and forgotten; on any other failure
- * (Ctrl-C included) it is kept to resume.
+ * in any case, and a refusal is DIGEST_MISMATCH.
  *
  * Manifests are PUT by digest (`writeManifest`); `commit` PUTs the exact
  * root bytes under each name, last.
@@ -120,13 +123,10 @@ export function createRegistryTarget(client: RegistryClient, ref: Reference, opt
     }
     // A session an earlier run saved for this blob, which this one does not continue.
     if (known) await discard(known, desc.digest, 'replaced by a fresh upload');
-    try {
-      await session.finishWith(verified(body, desc), desc.digest, { length: desc.size, ...signalOf(opts) });
-    } catch (err) {
-      // Nothing was saved to resume it: leave no session behind at the registry either (unless stopped).
-      if (!opts.signal?.aborted) await discard(session, desc.digest, isGantryError(err) ? err.code : 'failed');
-      throw err;
-    }
+    // On failure the session is left to the registry's purge of abandoned uploads: distribution
+    // refuses to DELETE a session that received part of a body (its offset no longer matches),
+    // and a cleanup request would add retries and waits to a failure (or a Ctrl-C) for nothing.
+    await session.finishWith(verified(body, desc), desc.digest, { length: desc.size, ...signalOf(opts) });
     opts.onProgress?.(desc.size);
     if (known) await store.remove(desc.digest);
   };

@@ -79,6 +79,25 @@ describe('copy failures', () => {
     expect(target.store.tags.size).toBe(0);
   });
 
+  it('does not retry a local blob file refused as it is opened (its size is not the descriptor\'s)', async () => {
+    const { store, root, layers } = image();
+    const bad = layerAt(layers, 2);
+    const source = createMemorySource(store, { description: 'oci:/work/layout:1' });
+    const open = source.blob.bind(source);
+    let opens = 0;
+    source.blob = async (desc, opts) => {
+      if (desc.digest !== bad.digest) return open(desc, opts);
+      opens++;
+      throw new GantryError('SIZE_MISMATCH', `blob ${desc.digest} is ${desc.size + 10} bytes, not ${desc.size}`);
+    };
+    const err = await copyImage(source, createMemoryTarget(), root, { ...fast, names: ['t'], attempts: 3 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toMatchObject({ code: 'SIZE_MISMATCH', message: expect.stringContaining('oci:/work/layout:1') });
+    expect(opens).toBe(1);
+  });
+
   it('retries, for a local source too, a registry refusing what it received (bytes change in transit)', async () => {
     const { store, root, layers } = image();
     const bad = layerAt(layers, 0);
