@@ -1,4 +1,3 @@
-import { setMaxListeners } from 'node:events';
 import { GantryError } from '../errors/index.js';
 import { abortError, throwIfAborted } from '../internal/abort.js';
 import type { Descriptor } from '../media/types.js';
@@ -71,9 +70,7 @@ export async function copyImages(
   };
   const absentAtTarget = new Set(options.absentAtTarget);
   // The checks stop with the run: a failure elsewhere cancels those in flight.
-  const checkSignal = signal === undefined ? run.stop : AbortSignal.any([signal, run.stop]);
-  // Every check in flight listens on it (tags of many -t, platforms of a large index): node warns at 10.
-  setMaxListeners(1024, checkSignal);
+  const checkSignal = run.either;
   // Each manifest is asked about once per run, whoever asks first.
   const asked = new Map<string, Promise<boolean>>();
   const has = (desc: Descriptor): Promise<boolean> => {

@@ -26,6 +26,8 @@ export interface CopyRun {
   readonly signal: AbortSignal | undefined;
   /** Aborts on the first failure. */
   readonly stop: AbortSignal;
+  /** Aborts on the caller's abort or the first failure (listeners: up to 1024). */
+  readonly either: AbortSignal;
   readonly attempts: number;
   readonly retryDelayMs: number;
   /** Run `fn` under one of the copy's slots and the shared limiter's slots for its keys. */
@@ -65,6 +67,7 @@ export function createCopyRun(options: CopyRunOptions): CopyRun {
   const run: CopyRun = {
     signal,
     stop,
+    either: waitSignal,
     attempts: options.attempts,
     retryDelayMs: options.retryDelayMs,
     // The copy's own slot first, then the shared ones: a copy never holds shared slots while it waits for its own.
