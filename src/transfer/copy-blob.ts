@@ -4,7 +4,7 @@ import type { Descriptor } from '../media/types.js';
 import type { BlobAction, BlobReader, ImageSource, ImageTarget } from '../transports/types.js';
 import type { TransferEventHandler } from './events.js';
 import type { CopyRun } from './copy-run.js';
-import { withRetries } from './retry.js';
+import { isFinal, withRetries, type RetryOptions } from './retry.js';
 
 /** What happened to one blob. */
 export interface BlobOutcome {
@@ -24,9 +24,10 @@ export interface CopyBlobContext {
 /**
  * Brings one blob to the target: skipped when the target has it, mounted
  * when the target can mount it from the source's repository, else copied,
- * resuming from what the target has staged. Each attempt takes a slot and
- * runs the whole has → mount → open → write (→ the target's verify) step;
- * failed attempts are retried per `withRetries`, corruption included.
+ * resuming from what the target has staged. Each attempt asks has → mount
+ * under a check slot, then, if the blob must move, runs open → write (→ the
+ * target's verify) under a transfer slot; failed attempts are retried per
+ * `withRetries`, corruption included.
  *
  * The target verifies and publishes; this only promises the outcome it
  * returns is what the target reported, and that a rejection means the blob
@@ -46,13 +47,16 @@ export async function copyBlob(ctx: CopyBlobContext, desc: Descriptor): Promise<
 
   // Where the last attempt's write began: 0 when every byte the target checked came from this source read.
   let writeFrom: number | undefined;
-  const attempt = async (): Promise<BlobOutcome> => {
-    writeFrom = undefined;
+  // Is it there already, or can it be mounted? Round trips that need no transfer slot.
+  const check = async (): Promise<BlobOutcome | undefined> => {
     if (await target.hasBlob(desc, { signal })) return { action: 'skipped', bytesSent: 0 };
     if (mountable && repository !== undefined && target.tryMount !== undefined) {
       if (await target.tryMount(desc, origin, { signal })) return { action: 'mounted', bytesSent: 0, mountedFrom: repository };
       mountable = false;
     }
+    return undefined;
+  };
+  const transfer = async (): Promise<BlobOutcome> => {
     // The copy may have failed elsewhere while we asked: open no new transfer then.
     run.guard();
     const staged = await target.stagedBytes(desc, { signal });
@@ -81,15 +85,35 @@ export async function copyBlob(ctx: CopyBlobContext, desc: Descriptor): Promise<
   // write), nor for a registry refusing what it received (bytes may change in transit).
   const local = origin.registry === undefined;
   const sourceIsCorrupt = (err: unknown): err is GantryError => local && writeFrom === 0 && isOwnIntegrityCheck(err);
-  return withRetries(() => run.slot(attempt), {
+  const retry: RetryOptions = {
     attempts: run.attempts,
     delayMs: run.retryDelayMs,
-    signal,
+    ...(signal ? { signal } : {}),
     stop: run.stop,
     onRetry: (n, error) => ctx.emit({ type: 'blob-retry', blob: desc, attempt: n, error }),
     retryable: (err) => !sourceIsCorrupt(err),
-  }).catch((err: unknown) => {
-    throw sourceIsCorrupt(err) ? corruptAtSource(err, source.description) : err;
+  };
+  let final: unknown;
+  const attempt = async (n: number): Promise<BlobOutcome> => {
+    writeFrom = undefined;
+    const checked = await run.check(check);
+    if (checked !== undefined) return checked;
+    return run.slot(async () => {
+      try {
+        return await transfer();
+      } catch (err) {
+        // A failure that ends this blob fails the run before the slot passes on: the next blob must not start.
+        if (isFinal(err, n, retry)) {
+          final = sourceIsCorrupt(err) ? corruptAtSource(err, source.description) : err;
+          run.fail(final);
+          throw final;
+        }
+        throw err;
+      }
+    });
+  };
+  return withRetries(attempt, retry).catch((err: unknown) => {
+    throw err === final || !sourceIsCorrupt(err) ? err : corruptAtSource(err, source.description);
   });
 }
 

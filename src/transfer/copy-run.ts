@@ -32,6 +32,13 @@ export interface CopyRun {
   readonly retryDelayMs: number;
   /** Run `fn` under one of the copy's slots and the shared limiter's slots for its keys. */
   slot<T>(fn: () => Promise<T>): Promise<T>;
+  /**
+   * `slot` for a blob's check (is it there, can it be mounted): one of as
+   * many slots again, kept apart so that checks go on while every transfer
+   * slot is busy and a transfer slot is never held across a check's round
+   * trips. The shared limiter counts them like any other request.
+   */
+  check<T>(fn: () => Promise<T>): Promise<T>;
   /** `slot`, retried per withRetries, with no events (manifests, commits). */
   retried<T>(fn: () => Promise<T>): Promise<T>;
   /** Record a failure; the first one wins. */
@@ -64,19 +71,24 @@ export function createCopyRun(options: CopyRunOptions): CopyRun {
     (): Promise<T> =>
       stop.aborted ? Promise.reject(firstError) : fn();
 
+  // The copy's own slot first, then the shared ones: a copy never holds shared slots while it waits for its own.
+  const slotOf =
+    (pool: string) =>
+    <T>(fn: () => Promise<T>): Promise<T> =>
+      own.run(
+        pool,
+        () => (limiter === undefined ? unlessStopped(fn)() : limiter.run(options.limiterKeys, unlessStopped(fn), { signal: waitSignal })),
+        { signal: waitSignal },
+      );
+
   const run: CopyRun = {
     signal,
     stop,
     either: waitSignal,
     attempts: options.attempts,
     retryDelayMs: options.retryDelayMs,
-    // The copy's own slot first, then the shared ones: a copy never holds shared slots while it waits for its own.
-    slot: (fn) =>
-      own.run(
-        'copy',
-        () => (limiter === undefined ? unlessStopped(fn)() : limiter.run(options.limiterKeys, unlessStopped(fn), { signal: waitSignal })),
-        { signal: waitSignal },
-      ),
+    slot: slotOf('copy'),
+    check: slotOf('check'),
     retried: (fn) => withRetries(() => run.slot(fn), { attempts: options.attempts, delayMs: options.retryDelayMs, signal, stop }),
     fail(err) {
       if (failed) return;

@@ -88,11 +88,20 @@ export async function withRetries<T>(step: (attempt: number) => Promise<T>, opti
       return await step(attempt);
     } catch (err) {
       if (options.signal?.aborted) throw abortError(options.signal);
-      if (attempt >= options.attempts || options.stop?.aborted || !isRetryable(err) || options.retryable?.(err) === false) throw err;
+      if (isFinal(err, attempt, options)) throw err;
       options.onRetry?.(attempt, err as Error);
       await pause(backoff(attempt, options.delayMs, err), options, err);
     }
   }
+}
+
+/**
+ * True when `withRetries` ends on `err`, thrown by attempt number `attempt`
+ * (the caller's abort aside): a step that holds something others wait for
+ * can record its failure before it lets go.
+ */
+export function isFinal(err: unknown, attempt: number, options: RetryOptions): boolean {
+  return attempt >= options.attempts || options.stop?.aborted === true || !isRetryable(err) || options.retryable?.(err) === false;
 }
 
 function backoff(attempt: number, baseMs: number, err: unknown): number {

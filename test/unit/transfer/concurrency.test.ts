@@ -23,6 +23,31 @@ describe('copy concurrency', () => {
     expect(target.maxInFlight).toBe(1);
   });
 
+  it('asks about the other blobs while every transfer slot is busy', async () => {
+    const store = createStore();
+    const root = addImage(store, { layers: layers('l', 4) });
+    const target = createMemoryTarget();
+    const write = target.writeBlob.bind(target);
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let checkedDuringFirstWrite = -1;
+    let writes = 0;
+    target.writeBlob = async (desc, body, options) => {
+      if (++writes === 1) {
+        // Hold the only transfer slot until the other blobs had time to be asked about.
+        for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+        checkedDuringFirstWrite = target.log.filter((c) => c.op === 'hasBlob').length;
+        open();
+      } else await gate;
+      await write(desc, body, options);
+    };
+    await copyImage(createMemorySource(store), target, root, { names: [], concurrency: 1 });
+    // Config and four layers: all five asked about while the first one moved, each moved one at a time.
+    expect(checkedDuringFirstWrite).toBe(5);
+    expect(target.maxInFlight).toBe(1);
+    expect(target.store.blobs.size).toBe(5);
+  });
+
   it('shares a limiter cap per registry across copies running at once', async () => {
     const limiter = createLimiter({ perKey: 2 });
     const storeA = createStore();
