@@ -105,7 +105,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     headers: Record<string, string>,
     request: HttpRequest,
   ): Promise<HttpResponse> => {
-    const replayable = isReplayable(method, request.idempotent) && !(request.body instanceof Readable);
+    const replayable = request.retry !== false && isReplayable(method, request.idempotent) && !(request.body instanceof Readable);
     const dispatcher = await pool.get(url, request.registry);
     let timeouts = 0;
     const waitToRetry = async (attempt: number, ms: number, why: string): Promise<void> => {

@@ -30,6 +30,13 @@ export interface HttpRequest {
    * fall back to plain HTTP.
    */
   retryTimeouts?: boolean;
+  /**
+   * Retry at all (default true). False sends the request once, whatever
+   * happens: a probe whose failure is itself the answer (the plain-HTTP probe
+   * of a loopback port that may speak TLS, whose reset would otherwise be
+   * retried with backoff).
+   */
+  retry?: boolean;
   /** Wait this long for the response headers instead of the client's default (a slow upload commit). */
   headersTimeoutMs?: number;
   signal?: AbortSignal;

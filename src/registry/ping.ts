@@ -4,7 +4,7 @@ import { GantryError, isGantryError } from '../errors/index.js';
 import { readRegistryError } from '../http/error-body.js';
 import type { HttpClient, HttpResponse } from '../http/types.js';
 import { redactUrl } from '../internal/redact.js';
-import { registryEndpoint } from '../reference/index.js';
+import { isInsecureByDefault, registryEndpoint } from '../reference/index.js';
 import type { PingResult } from './types.js';
 
 export interface PingerOptions {
@@ -20,7 +20,9 @@ const FALLBACK_CODES = new Set(['NETWORK', 'TLS', 'TIMEOUT']);
  * Probe `GET /v2/` once per registry and decide its base URL: HTTPS, or,
  * for registries allowed plain HTTP (marked insecure, or loopback), plain
  * HTTP when the HTTPS attempt fails to connect or to handshake, as docker
- * does (a timed-out HTTPS attempt is then not retried first). The probe is anonymous and looks up no credential (`gantry login`
+ * does (a timed-out HTTPS attempt is then not retried first). A loopback
+ * registry not marked insecure is asked over plain HTTP first, HTTPS when
+ * that finds no registry. The probe is anonymous and looks up no credential (`gantry login`
  * must work while a stored credential's helper is broken). A successful probe is kept
  * for the client's life; a failed one is forgotten so a later call probes
  * again. Throws NETWORK/TLS/TIMEOUT (of the HTTPS attempt, noting the plain
@@ -41,13 +43,38 @@ export function createPinger(options: PingerOptions): (registry: string, signal?
       return { base, response: await probe(base, registry, signal) };
     }
     const mayFallBack = options.http.policy.allowsPlainHttp(registry);
+    const plain = `http://${host}`;
+    // What the plain-HTTP probe met, when it went first and found no registry.
+    let plainFailure: string | undefined;
+    if (mayFallBack && isInsecureByDefault(registry) && !options.http.policy.isMarked(registry)) {
+      // A registry on this machine that nobody marked insecure most often speaks plain HTTP
+      // (registry:2 in development and CI): ask that first, and spare the TLS attempt and
+      // node's ~140 trust anchors (16 ms to parse) that HTTPS-first costs every command. The
+      // probe carries no credentials, so a TLS port that gets it only answers 400 (or closes),
+      // and HTTPS follows as before. Sent once: a TLS port's reset is an answer, not a fault
+      // to retry. Not redirected: a plain port sending gantry to https:// is an HTTPS
+      // registry. Marked insecure, it goes HTTPS first as docker does: the mark says TLS
+      // without verification (loopback needs no mark for plain HTTP).
+      try {
+        const response = await options.http.request({ method: 'GET', url: `${plain}/v2/`, registry, signal, retry: false, followRedirects: false });
+        if (isRegistryAnswer(response)) return { base: plain, response };
+        await response.discard();
+        // A plain-HTTP server, busy or failing: ask it again as any request is asked (with retries).
+        if (response.status >= 500 || response.status === 429) return { base: plain, response: await probe(plain, registry, signal) };
+        plainFailure = `HTTP ${response.status}`;
+      } catch (err) {
+        if (!isGantryError(err) || !FALLBACK_CODES.has(err.code)) throw err;
+        plainFailure = err.message;
+      }
+    }
     try {
       // A timeout is not retried when plain HTTP may answer: trying it is quicker than waiting out HTTPS again.
-      return { base: secure, response: await probe(secure, registry, signal, !mayFallBack) };
+      return { base: secure, response: await probe(secure, registry, signal, !mayFallBack || plainFailure !== undefined) };
     } catch (err) {
       if (!mayFallBack || !isGantryError(err) || !FALLBACK_CODES.has(err.code)) throw err;
-      options.log?.(`ping: ${secure} failed (${err.code}); ${registry} may use plain HTTP, trying http://${host}`);
-      return { base: `http://${host}`, response: await probePlain(`http://${host}`, err) };
+      if (plainFailure !== undefined) throw withPlainNote(err, plainFailure);
+      options.log?.(`ping: ${secure} failed (${err.code}); ${registry} may use plain HTTP, trying ${plain}`);
+      return { base: plain, response: await probePlain(plain, err) };
     }
 
     async function probePlain(base: string, httpsError: GantryError): Promise<HttpResponse> {
@@ -59,7 +86,7 @@ export function createPinger(options: PingerOptions): (registry: string, signal?
         throw withPlainNote(httpsError, err.message);
       }
       // Anything but a registry's answer (a TLS port answering 400 to plain HTTP) means HTTPS was the right scheme.
-      if (response.status !== 200 && response.status !== 401) {
+      if (!isRegistryAnswer(response)) {
         await response.discard();
         throw withPlainNote(httpsError, `HTTP ${response.status}`);
       }
@@ -94,6 +121,11 @@ export function createPinger(options: PingerOptions): (registry: string, signal?
     }
     return work.join(signal);
   };
+}
+
+/** A registry's answer to `GET /v2/`: 200, or 401 with its challenge. */
+function isRegistryAnswer(response: HttpResponse): boolean {
+  return response.status === 200 || response.status === 401;
 }
 
 /** `http://127.0.0.1:5000/` → `http://127.0.0.1:5000`; a path prefix is kept (a mirror under /registry). */

@@ -104,6 +104,8 @@ describe('timeouts', () => {
       timeouts: { connectMs: 150 },
       retry: { baseDelayMs: 1, maxDelayMs: 2 },
       log: (line) => lines.push(line),
+      // Marked, HTTPS goes first (unmarked, a loopback registry is asked over plain HTTP first).
+      insecure: [server.host],
     });
     closers.push(client);
     const result = await client.ping(server.host);

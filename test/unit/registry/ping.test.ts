@@ -22,12 +22,43 @@ function client(options: RegistryClientOptions = {}) {
 }
 
 describe('ping', () => {
-  it('falls back to plain HTTP for a loopback registry whose HTTPS attempt fails', async () => {
+  it('asks a loopback registry over plain HTTP first, with no TLS attempt', async () => {
     server.use(http.get(`${server.origin}/v2/`, () => HttpResponse.json({})));
     const lines: string[] = [];
     const result = await client({ log: (l) => lines.push(l) }).ping(server.host);
     expect(result).toEqual({ registry: server.host, baseUrl: `http://${server.host}`, status: 200, challenges: [] });
+    expect(server.requests).toHaveLength(1);
+    expect(lines.some((l) => l.includes('https://'))).toBe(false);
+  });
+
+  it('falls back to plain HTTP for a loopback registry marked insecure whose HTTPS attempt fails', async () => {
+    server.use(http.get(`${server.origin}/v2/`, () => HttpResponse.json({})));
+    const lines: string[] = [];
+    const result = await client({ insecure: [server.host], log: (l) => lines.push(l) }).ping(server.host);
+    expect(result).toEqual({ registry: server.host, baseUrl: `http://${server.host}`, status: 200, challenges: [] });
     expect(lines.some((l) => l.includes(`https://${server.host} failed (TLS)`))).toBe(true);
+  });
+
+  it('retries a loopback registry that answers the plain probe with a 503, over plain HTTP', async () => {
+    let calls = 0;
+    server.use(http.get(`${server.origin}/v2/`, () => (++calls === 1 ? new HttpResponse(null, { status: 503 }) : HttpResponse.json({}))));
+    const lines: string[] = [];
+    const result = await client({ log: (l) => lines.push(l) }).ping(server.host);
+    expect(result).toMatchObject({ baseUrl: `http://${server.host}`, status: 200 });
+    expect(calls).toBe(2);
+    expect(lines.some((l) => l.includes('https://'))).toBe(false);
+  });
+
+  it('goes on to HTTPS when the plain probe of a loopback port finds no registry', async () => {
+    // A plain port that redirects to https:// is an HTTPS registry: the plain probe does not follow it.
+    server.use(http.get(`${server.origin}/v2/`, () => new HttpResponse(null, { status: 308, headers: { location: `https://${server.host}/v2/` } })));
+    const err = await client().ping(server.host).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    // HTTPS is tried and fails (this server speaks plain HTTP): its error, noting what plain HTTP got.
+    expect(err).toMatchObject({ code: 'TLS', message: expect.stringContaining('plain HTTP failed too: HTTP 308') });
+    expect(server.requests).toHaveLength(1);
   });
 
   it('probes once per registry and shares the probe between concurrent callers', async () => {
