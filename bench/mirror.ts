@@ -142,7 +142,7 @@ function command(tool: Tool, ctx: { root: string; sandbox: Sandbox; source: Runn
   if (tool === 'gantry') {
     return {
       file: process.execPath,
-      args: [join(root, 'bin', 'gantry.js'), '--insecure', 'mirror', `${source.host}/${REPO}`, `${destination.host}/${destinationRepo(tool, run)}`],
+      args: [join(root, 'bin', 'gantry.js'), 'mirror', `${source.host}/${REPO}`, `${destination.host}/${destinationRepo(tool, run)}`],
       // One GANTRY_HOME per run number: the three phases of a run share it, as one user's repeated mirrors would.
       env: sandbox.gantryEnv(runDir),
     };
@@ -266,7 +266,7 @@ async function main(argv: string[]): Promise<number> {
     // source repository, and moving a tag later is a manifest PUT.
     for (const image of [imageB, imageA]) {
       const push = measure(
-        { file: process.execPath, args: [join(root, 'bin', 'gantry.js'), '--insecure', 'copy', `oci:${image.layout.dir}:fixture`, `${source.host}/${REPO}:t0`], env: sandbox.gantryEnv(join(scratch, 'seed')) },
+        { file: process.execPath, args: [join(root, 'bin', 'gantry.js'), 'copy', `oci:${image.layout.dir}:fixture`, `${source.host}/${REPO}:t0`], env: sandbox.gantryEnv(join(scratch, 'seed')) },
         { dir: await mkdirp(join(scratch, 'seed', image === imageA ? 'a' : 'b')), timeoutMs: options.timeoutMs },
       );
       const m = await push;

@@ -45,9 +45,11 @@ export async function createTools(options: { root: string; dir: string }): Promi
   const { root, dir } = options;
   const { gantryEnv, skopeoEnv, policy, authfile, registriesD, tmp } = await createSandbox(dir);
 
+  // Each tool as its users type it: the registries are plain HTTP on 127.0.0.1, which gantry
+  // (as docker) reaches without a flag; skopeo needs --*-tls-verify=false for them.
   const gantry = (src: Location, dst: Location, runDir: string): CommandLine => ({
     file: process.execPath,
-    args: [join(root, 'bin', 'gantry.js'), '--insecure', 'copy', gantryLocation(src), gantryLocation(dst)],
+    args: [join(root, 'bin', 'gantry.js'), 'copy', gantryLocation(src), gantryLocation(dst)],
     env: gantryEnv(runDir),
   });
 
