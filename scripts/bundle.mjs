@@ -33,6 +33,12 @@ await build({
   logLevel: 'warning',
 });
 
+// bin/load-cli.js reads the bundle as latin1 (no UTF-8 decoding at every start): esbuild's
+// default charset keeps it ASCII; make sure nothing slipped through.
+const bundled = readFileSync(join(root, 'dist/gantry.cjs'));
+const wide = bundled.findIndex((byte) => byte > 0x7f);
+if (wide !== -1) throw new Error(`dist/gantry.cjs is not ASCII (byte ${wide}): bin/load-cli.js reads it as latin1`);
+
 // A cache made for the previous bundle would be rejected by V8 anyway; make a fresh one.
 rmSync(join(root, 'dist/gantry.cjs.cache'), { force: true });
 rmSync(join(root, 'dist/gantry.mjs'), { force: true });

@@ -1,12 +1,19 @@
 import { GantryError, isGantryError } from '../errors/index.js';
 import { formatLocation, parseReference, type ImageLocation } from '../reference/index.js';
 import type { Reference } from '../reference/types.js';
-import { createDockerArchiveSource, createDockerArchiveTarget, createOciArchiveSource, createOciArchiveTarget } from '../transports/archive/index.js';
 import { createLocalStoreSource, createLocalStoreTarget, stateDir } from '../transports/local-store/index.js';
 import { createOciLayoutSource, createOciLayoutTarget } from '../transports/oci-layout/index.js';
 import { createRegistrySource, createRegistryTarget } from '../transports/registry/index.js';
 import type { ImageSource, ImageTarget } from '../transports/types.js';
 import type { CommandContext } from './context.js';
+
+/**
+ * The archive transports, loaded on first use: with their tar library they are
+ * ~1 ms of every command's start, and most commands touch no archive.
+ */
+function archives(): Promise<typeof import('../transports/archive/index.js')> {
+  return import('../transports/archive/index.js');
+}
 
 /** Open a location for reading. `allTags` reads every tag of a registry repository. */
 export async function openSource(ctx: CommandContext, location: ImageLocation, options: { allTags?: boolean } = {}): Promise<ImageSource> {
@@ -26,9 +33,9 @@ export async function openSource(ctx: CommandContext, location: ImageLocation, o
     case 'oci':
       return createOciLayoutSource(location.path, location.tag ? { tag: location.tag } : {});
     case 'oci-archive':
-      return createOciArchiveSource(location.path, location.tag ? { tag: location.tag } : {});
+      return (await archives()).createOciArchiveSource(location.path, location.tag ? { tag: location.tag } : {});
     case 'docker-archive':
-      return createDockerArchiveSource(location.path, dockerArchiveSelection(location));
+      return (await archives()).createDockerArchiveSource(location.path, dockerArchiveSelection(location));
     case 'local':
       return createLocalStoreSource(ctx.io.env, withDefaultTag(location.ref));
   }
@@ -45,14 +52,14 @@ export async function openTarget(ctx: CommandContext, location: ImageLocation): 
     case 'oci':
       return createOciLayoutTarget(location.path, location.tag ? { tag: location.tag } : {});
     case 'oci-archive':
-      return createOciArchiveTarget(location.path, location.tag ? { tag: location.tag } : {});
+      return (await archives()).createOciArchiveTarget(location.path, location.tag ? { tag: location.tag } : {});
     case 'docker-archive':
       if (location.index !== undefined) {
         throw new GantryError('USAGE', `${formatLocation(location)} selects an image to read: a destination cannot be @N`, {
           hint: 'write to docker-archive:FILE (each image keeps its names) or docker-archive:FILE:NAME:TAG',
         });
       }
-      return createDockerArchiveTarget(location.path, location.ref ? { ref: familiarOf(location.ref) } : {});
+      return (await archives()).createDockerArchiveTarget(location.path, location.ref ? { ref: familiarOf(location.ref) } : {});
     case 'local':
       return createLocalStoreTarget(ctx.io.env, location.ref);
   }

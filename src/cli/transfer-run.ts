@@ -4,7 +4,7 @@ import type { Platform } from '../media/types.js';
 import { formatLocation, type ImageLocation, type Reference } from '../reference/index.js';
 import { copyImages, type CopyImagesResult, type CopyRequest } from '../transfer/index.js';
 import type { CopyResult } from '../transfer/types.js';
-import { dockerArchiveRepoTags } from '../transports/archive/index.js';
+import { dockerArchiveRepoTags } from '../transports/archive/docker-archive-names.js';
 import type { CommandContext } from './context.js';
 import { openSource, openTarget, targetNames } from './locations.js';
 import type { Output } from './output.js';

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import type { CommandContext } from '../context.js';
 import type { CliIo } from '../io.js';
-import { runDemo, type RunCommand } from '../demo/run-demo.js';
+import type { RunCommand } from '../demo/run-demo.js';
 
 /**
  * How the demo builds a fresh gantry program for each command it runs:
@@ -25,6 +25,8 @@ export function demoCommand(context: () => CommandContext, buildProgram: Program
     .action(async () => {
       const ctx = context();
       const globalArgs = [...(ctx.globals.debug ? ['--debug'] : []), ...(ctx.globals.color === false ? ['--no-color'] : [])];
+      // Loaded here: the demo's image builder brings a tar library no other command needs at start.
+      const { runDemo } = await import('../demo/run-demo.js');
       await runDemo({ io: ctx.io, out: ctx.output(), signal: ctx.signal, run: inProcess(buildProgram), globalArgs });
     });
 }

@@ -1,6 +1,5 @@
 import { Command, Option } from 'commander';
 import { GantryError } from '../../errors/index.js';
-import { filterTags, latestTag, sortTags } from '../../tags/index.js';
 import type { CommandContext } from '../context.js';
 import { parseRepositoryArgument } from '../image-argument.js';
 
@@ -33,7 +32,7 @@ export function tagsCommand(context: () => CommandContext): Command {
       const repo = parseRepositoryArgument(repoArg, 'registry');
       const selection = { strict: opts.strict === true, includePrerelease: opts.prerelease === true, includeSuffixed: opts.prerelease === true };
       // Validate the range before any network round trip.
-      if (opts.semver) filterTags([], { range: opts.semver, ...selection });
+      if (opts.semver) (await versions()).filterTags([], { range: opts.semver, ...selection });
       const client = await ctx.client();
       const spinner = out.spinner(`Listing tags of ${repoArg}`);
       const all: string[] = [];
@@ -42,9 +41,9 @@ export function tagsCommand(context: () => CommandContext): Command {
       } finally {
         spinner.stop();
       }
-      let tags = opts.semver ? filterTags(all, { range: opts.semver, ...selection }) : all;
+      let tags = opts.semver ? (await versions()).filterTags(all, { range: opts.semver, ...selection }) : all;
       if (opts.latest) {
-        const latest = latestTag(tags, selection);
+        const latest = (await versions()).latestTag(tags, selection);
         if (latest === null) {
           throw new GantryError('NOT_FOUND', `no tag of ${repoArg}${opts.semver ? ` in range ${opts.semver}` : ''} is a semver version`, {
             hint: opts.semver
@@ -57,10 +56,15 @@ export function tagsCommand(context: () => CommandContext): Command {
         tags = [latest];
       } else {
         const order = opts.sort ?? (opts.semver ? 'semver' : undefined);
-        if (order) tags = sortTags(tags, order, selection);
+        if (order) tags = (await versions()).sortTags(tags, order, selection);
       }
       if (out.json) out.printJson(tags);
       else if (out.tty) out.table(['TAG'], tags.map((t) => [t]));
       else out.lines(tags);
     });
+}
+
+/** Version filtering and sorting, loaded when a listing asks for them: semver compiles ~40 regular expressions as it loads. */
+function versions(): Promise<typeof import('../../tags/index.js')> {
+  return import('../../tags/index.js');
 }
