@@ -26,12 +26,36 @@ await build({
   // A native module, optional at install: loaded at run time when present.
   external: ['@napi-rs/keyring'],
   alias: { undici: join(root, 'scripts/undici-slim.cjs') },
+  plugins: [lazyHttp2()],
   define: { 'process.env.GANTRY_BUNDLED_VERSION': JSON.stringify(version) },
   legalComments: 'linked',
   // version.ts reads package.json through import.meta.url only when the version was not stamped (define above).
   logOverride: { 'empty-import-meta': 'silent' },
   logLevel: 'warning',
 });
+
+/**
+ * undici's client loads its HTTP/2 half (and node:http2) as it loads, ~1.5 ms
+ * of every start, for connections gantry never makes: HTTP/2 is used only
+ * when a dispatcher allows it (allowH2), and gantry's do not. This hands the
+ * client a function that loads the real one on its first call instead.
+ */
+function lazyHttp2() {
+  const real = join(root, 'node_modules/undici/lib/dispatcher/client-h2.js');
+  return {
+    name: 'lazy-undici-http2',
+    setup(b) {
+      b.onResolve({ filter: /^\.\/client-h2\.js$/ }, (args) =>
+        args.importer.endsWith(join('undici', 'lib', 'dispatcher', 'client.js')) ? { path: 'undici-client-h2', namespace: 'lazy-http2' } : undefined,
+      );
+      b.onLoad({ filter: /.*/, namespace: 'lazy-http2' }, () => ({
+        contents: `module.exports = function connectH2(client, socket) { return require(${JSON.stringify(real)})(client, socket); };`,
+        resolveDir: root,
+        loader: 'js',
+      }));
+    },
+  };
+}
 
 // bin/load-cli.js reads the bundle as latin1 (no UTF-8 decoding at every start): esbuild's
 // default charset keeps it ASCII; make sure nothing slipped through.
