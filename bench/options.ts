@@ -2,8 +2,12 @@ import { parseArgs } from 'node:util';
 
 /** The command-line options of `bench/transfer.ts`, parsed and checked. */
 
-export const TOOLS = ['gantry', 'skopeo'] as const;
+export const TOOLS = ['gantry', 'skopeo', 'node-floor'] as const;
 export type Tool = (typeof TOOLS)[number];
+/** What runs unless --tools says otherwise. */
+const DEFAULT_TOOLS: Tool[] = ['gantry', 'skopeo'];
+/** The workloads `node-floor` (bench/floor/floor-copy.cjs) does. */
+export const FLOOR_WORKLOADS: readonly Workload[] = ['repush', 'copy-same', 'copy-same-cold'];
 
 export const WORKLOADS = ['push', 'copy-same', 'copy-same-cold', 'copy-cross', 'pull', 'repush'] as const;
 export type Workload = (typeof WORKLOADS)[number];
@@ -44,7 +48,9 @@ registries on loopback and prints, per workload, the median wall time,
 min/max, median peak RSS and the gantry/skopeo ratio (lower is better).
 
 options:
-  --tools LIST       tools to run, of: ${TOOLS.join(', ')} (default: both)
+  --tools LIST       tools to run, of: ${TOOLS.join(', ')} (default: gantry,skopeo).
+                     node-floor is the least a node 20 program does for repush and
+                     copy-same (bench/floor/floor-copy.cjs): what node itself costs
   --workloads LIST   of: ${WORKLOADS.join(', ')} (default: all)
   --sizes LIST       image shapes as LAYERSxSIZE (default: 8x64MiB,200x64KiB)
   --runs N           runs per tool and workload (default 5; 1 with --quick or --memory)
@@ -132,9 +138,14 @@ export function parseOptions(argv: string[]): BenchOptions {
   if (new Set(shapes.map((s) => s.id)).size !== shapes.length) throw new UsageError('--sizes lists the same shape twice');
   const workloads: Workload[] = memory ? ['push', 'pull'] : [...WORKLOADS];
   if (memory && values.workloads !== undefined) throw new UsageError('--memory runs push and pull; it takes no --workloads');
+  const tools = values.tools === undefined ? [...DEFAULT_TOOLS] : parseList(values.tools, TOOLS, 'tool');
+  const chosen = values.workloads === undefined ? workloads : parseList(values.workloads, WORKLOADS, 'workload');
+  if (tools.includes('node-floor') && (memory || chosen.some((w) => !FLOOR_WORKLOADS.includes(w)))) {
+    throw new UsageError(`node-floor does only ${FLOOR_WORKLOADS.join(', ')}: name them with --workloads`);
+  }
   return {
-    tools: values.tools === undefined ? [...TOOLS] : parseList(values.tools, TOOLS, 'tool'),
-    workloads: values.workloads === undefined ? workloads : parseList(values.workloads, WORKLOADS, 'workload'),
+    tools,
+    workloads: chosen,
     shapes,
     runs: values.runs === undefined ? (quick || memory ? 1 : 5) : parsePositive(values.runs, '--runs', 100),
     ...(values.json !== undefined ? { json: values.json } : {}),

@@ -61,8 +61,15 @@ export async function createTools(options: { root: string; dir: string }): Promi
     return { file: 'skopeo', args, env: skopeoEnv };
   };
 
+  // Same sandbox as gantry; it reads none of it.
+  const floor = (src: Location, dst: Location, runDir: string): CommandLine => ({
+    file: process.execPath,
+    args: [join(root, 'bench', 'floor', 'floor-copy.cjs'), gantryLocation(src), gantryLocation(dst)],
+    env: gantryEnv(runDir),
+  });
+
   return {
-    copy: (tool, src, dst, runDir) => (tool === 'gantry' ? gantry(src, dst, runDir) : skopeo(src, dst)),
+    copy: (tool, src, dst, runDir) => (tool === 'gantry' ? gantry(src, dst, runDir) : tool === 'skopeo' ? skopeo(src, dst) : floor(src, dst, runDir)),
     async forgetSkopeoCache() {
       const dirs = [join(skopeoEnv.XDG_DATA_HOME ?? join(dir, 'home'), 'containers', 'cache')];
       if (process.getuid?.() === 0) dirs.push(ROOT_CACHE_DIR);
