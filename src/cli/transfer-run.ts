@@ -50,6 +50,10 @@ export async function runTransfer(ctx: CommandContext, out: Output, request: Tra
     const images = await source.images({ signal: ctx.signal });
     if (images.length === 0) throw new GantryError('NOT_FOUND', `${source.description} holds no images`);
     const many = images.length > 1;
+    // The result's shape follows the command line, not what the source happens to hold: a
+    // script reading `.images[]` after `--all-tags` must not break on a repository whose tags
+    // all name one image.
+    const listed = many || asksForEveryImage(request);
     if (many && request.oneImageHint !== undefined && request.manyImages !== true) {
       throw new GantryError('USAGE', `${source.description} holds ${images.length} images`, { hint: request.oneImageHint });
     }
@@ -83,7 +87,7 @@ export async function runTransfer(ctx: CommandContext, out: Output, request: Tra
       ...(request.concurrency ? { concurrency: request.concurrency } : {}),
     });
     const first = result.images[0];
-    if (!many && first) {
+    if (!listed && first) {
       view.done(first);
       return { kind: 'single', result: first };
     }
@@ -119,6 +123,28 @@ function namesEachInFull(target: ImageLocation): boolean {
 /** The repository a registry or local-store source read its images from: their bare tags are tags of it. */
 function sourceRepository(location: ImageLocation): Reference | undefined {
   return location.transport === 'registry' || location.transport === 'local' ? location.ref : undefined;
+}
+
+/**
+ * The command asks for every image of its source: `--all-tags`, or a layout
+ * or archive named without picking one image, into a destination that does
+ * not name a single tag.
+ */
+function asksForEveryImage(request: TransferRequest): boolean {
+  if (request.allTags === true || request.manyImages === true) return true;
+  return picksNoImage(request.source) && !namesOneTag(request.target);
+}
+
+function picksNoImage(location: ImageLocation): boolean {
+  switch (location.transport) {
+    case 'oci':
+    case 'oci-archive':
+      return location.tag === undefined;
+    case 'docker-archive':
+      return location.ref === undefined && location.index === undefined;
+    default:
+      return false;
+  }
 }
 
 function namesOneTag(location: ImageLocation): boolean {

@@ -83,6 +83,18 @@ describe('push, copy and re-push against real registries', () => {
     expect(r.code).toBe(2);
   });
 
+  it('--all-tags --json lists images even when every tag names one image, so scripts can read .images[]', async () => {
+    const result = await json('copy', '--all-tags', `${a.host}/team/app`, `${b.host}/one/app`);
+    expect(result.images.map((i: { digest: string }) => i.digest)).toEqual([multi.digest]);
+    expect(result.images[0].names).toEqual(['v1']);
+    // A layout named without a tag, into a repository: every image of it, listed the same way.
+    const fromLayout = await json('copy', `oci:${multi.dir}`, `${b.host}/one/layout`);
+    expect(fromLayout.images.map((i: { digest: string }) => i.digest)).toEqual([multi.digest]);
+    // One image picked, or one tag named at the destination: a single result.
+    expect((await json('copy', `oci:${multi.dir}:v1`, `${b.host}/one/picked`)).digest).toBe(multi.digest);
+    expect((await json('copy', `oci:${multi.dir}`, `${b.host}/one/tagged:v9`)).digest).toBe(multi.digest);
+  });
+
   it('re-pushing finds everything there and writes nothing: a HEAD by digest and one by tag, no PUT', async () => {
     const before = (await a.accessLog()).length;
     const result = await json('push', `oci:${multi.dir}:v1`, `${a.host}/team/app:v1`);
