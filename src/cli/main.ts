@@ -42,7 +42,9 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
     return typeof process.exitCode === 'number' && options.io === undefined ? process.exitCode : ExitCode.OK;
   } catch (err) {
     if (controller.signal.aborted) {
-      io.stderr.write('error: interrupted\n');
+      // Whatever the command was doing when it stopped: the one error to report is the interruption.
+      const interrupted = new GantryError('INTERRUPTED', 'interrupted');
+      io.stderr.write(state.json ? `${JSON.stringify({ error: interrupted.toJSON() })}\n` : 'error: interrupted\n');
       return ExitCode.INTERRUPTED;
     }
     return reportError(io, err, state);

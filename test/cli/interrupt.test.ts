@@ -43,6 +43,16 @@ describe('Ctrl-C', () => {
     expect(t.stderr()).toMatch(/Password: \nerror: interrupted\n$/);
   });
 
+  it('with --json reports the interruption as the JSON error line every failure gets', async () => {
+    const t = ttyIo();
+    (t.stdin as { isTTY?: boolean }).isTTY = false;
+    const controller = new AbortController();
+    const run = main(['login', '127.0.0.1:1', '-u', 'bob', '--password-stdin', '--json'], { io: t.io, signal: controller.signal });
+    setTimeout(() => controller.abort(), 50);
+    expect(await run).toBe(130);
+    expect(JSON.parse(t.stderr())).toEqual({ error: { code: 'INTERRUPTED', message: 'interrupted' } });
+  });
+
   it('while waiting on --password-stdin exits 130 although the writer keeps stdin open', async () => {
     const t = ttyIo();
     (t.stdin as { isTTY?: boolean }).isTTY = false;
