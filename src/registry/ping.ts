@@ -46,6 +46,9 @@ export function createPinger(options: PingerOptions): (registry: string, signal?
     const plain = `http://${host}`;
     // What the plain-HTTP probe met, when it went first and found no registry.
     let plainFailure: string | undefined;
+    // Its status, when an HTTP server answered it; its error, when nothing did.
+    let plainStatus: number | undefined;
+    let plainError: GantryError | undefined;
     if (mayFallBack && isInsecureByDefault(registry) && !options.http.policy.isMarked(registry)) {
       // A registry on this machine that nobody marked insecure most often speaks plain HTTP
       // (registry:2 in development and CI): ask that first, and spare the TLS attempt and
@@ -62,9 +65,11 @@ export function createPinger(options: PingerOptions): (registry: string, signal?
         // A plain-HTTP server, busy or failing: ask it again as any request is asked (with retries).
         if (response.status >= 500 || response.status === 429) return { base: plain, response: await probe(plain, registry, signal) };
         plainFailure = `HTTP ${response.status}`;
+        plainStatus = response.status;
       } catch (err) {
         if (!isGantryError(err) || !FALLBACK_CODES.has(err.code)) throw err;
         plainFailure = err.message;
+        plainError = err;
       }
     }
     try {
@@ -72,6 +77,9 @@ export function createPinger(options: PingerOptions): (registry: string, signal?
       return { base: secure, response: await probe(secure, registry, signal, !mayFallBack || plainFailure !== undefined) };
     } catch (err) {
       if (!mayFallBack || !isGantryError(err) || !FALLBACK_CODES.has(err.code)) throw err;
+      if (plainStatus !== undefined && !pointsToHttps(plainStatus)) throw notARegistry(plain, plainStatus, err);
+      // Nothing answers on either scheme (nothing listens there): the attempt made first leads.
+      if (plainError?.code === 'NETWORK' && err.code === 'NETWORK') throw withNote(plainError, `HTTPS failed too: ${err.message}`);
       if (plainFailure !== undefined) throw withPlainNote(err, plainFailure);
       options.log?.(`ping: ${secure} failed (${err.code}); ${registry} may use plain HTTP, trying ${plain}`);
       return { base: plain, response: await probePlain(plain, err) };
@@ -85,9 +93,11 @@ export function createPinger(options: PingerOptions): (registry: string, signal?
         if (!isGantryError(err) || !FALLBACK_CODES.has(err.code)) throw err;
         throw withPlainNote(httpsError, err.message);
       }
-      // Anything but a registry's answer (a TLS port answering 400 to plain HTTP) means HTTPS was the right scheme.
       if (!isRegistryAnswer(response)) {
         await response.discard();
+        // An HTTP server that is no registry (a 404 for /v2/) is named as such, not as a TLS failure.
+        if (!pointsToHttps(response.status)) throw notARegistry(base, response.status, httpsError);
+        // A TLS port answering 400 to plain HTTP, or a redirect: HTTPS was the right scheme, and its failure is the news.
         throw withPlainNote(httpsError, `HTTP ${response.status}`);
       }
       return response;
@@ -123,6 +133,25 @@ export function createPinger(options: PingerOptions): (registry: string, signal?
   };
 }
 
+/**
+ * A plain-HTTP answer that leaves HTTPS the right scheme: a TLS port answers
+ * plain HTTP with 400 (Go's servers, nginx), and a redirect sends the client
+ * to https://. Anything else came from an HTTP server that is no registry.
+ */
+function pointsToHttps(status: number): boolean {
+  return status === 400 || (status >= 300 && status < 400);
+}
+
+/** An HTTP server answered, but not as a registry: say so rather than report the HTTPS attempt's failure. */
+function notARegistry(base: string, status: number, httpsError: GantryError): GantryError {
+  const url = redactUrl(`${base}/v2/`);
+  return new GantryError('REGISTRY_ERROR', `${url} answered HTTP ${status}: no registry API there (HTTPS: ${httpsError.code})`, {
+    hint: 'Check the host and port: a registry answers GET /v2/ with 200 or 401. One served under a path needs its endpoint in the config (registry-endpoints).',
+    cause: httpsError,
+    details: { url, status },
+  });
+}
+
 /** A registry's answer to `GET /v2/`: 200, or 401 with its challenge. */
 function isRegistryAnswer(response: HttpResponse): boolean {
   return response.status === 200 || response.status === 401;
@@ -143,9 +172,13 @@ function normalizeBase(base: string): string {
 }
 
 function withPlainNote(httpsError: GantryError, plain: string): GantryError {
-  return new GantryError(httpsError.code, `${httpsError.message} (plain HTTP failed too: ${plain})`, {
-    ...(httpsError.hint ? { hint: httpsError.hint } : {}),
-    cause: httpsError,
-    ...(httpsError.details ? { details: httpsError.details } : {}),
+  return withNote(httpsError, `plain HTTP failed too: ${plain}`);
+}
+
+function withNote(error: GantryError, note: string): GantryError {
+  return new GantryError(error.code, `${error.message} (${note})`, {
+    ...(error.hint ? { hint: error.hint } : {}),
+    cause: error,
+    ...(error.details ? { details: error.details } : {}),
   });
 }

@@ -2,6 +2,7 @@ import { http, HttpResponse } from 'msw';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createRegistryClient, type RegistryClientOptions } from '../../../src/registry/index.js';
 import { startMswServer, type MswServer } from '../../helpers/msw-server.js';
+import { freePort } from '../../helpers/ports.js';
 
 let server: MswServer;
 const clients: Array<{ close(): Promise<void> }> = [];
@@ -47,6 +48,26 @@ describe('ping', () => {
     expect(result).toMatchObject({ baseUrl: `http://${server.host}`, status: 200 });
     expect(calls).toBe(2);
     expect(lines.some((l) => l.includes('https://'))).toBe(false);
+  });
+
+  it('reports the plain-HTTP attempt first when nothing listens on a loopback port', async () => {
+    const host = `127.0.0.1:${await freePort()}`;
+    const err = await client({ retry: { attempts: 1 } }).ping(host).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toMatchObject({ code: 'NETWORK', message: expect.stringMatching(new RegExp(`^GET http://${host}/v2/: .*\\(HTTPS failed too: GET https://${host}/v2/`)) });
+  });
+
+  it('names an HTTP server that is no registry as such, not as a TLS failure', async () => {
+    server.use(http.get(`${server.origin}/v2/`, () => new HttpResponse('not here', { status: 404 })));
+    for (const options of [{}, { insecure: [server.host] }]) {
+      const err = await client(options).ping(server.host).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toMatchObject({ code: 'REGISTRY_ERROR', message: `http://${server.host}/v2/ answered HTTP 404: no registry API there (HTTPS: TLS)` });
+    }
   });
 
   it('goes on to HTTPS when the plain probe of a loopback port finds no registry', async () => {
