@@ -28,6 +28,8 @@ export class CommandContext {
   private keychainEnabled = false;
   private requestRates: Readonly<Record<string, number>> | undefined;
   private clientPromise: Promise<RegistryClient> | undefined;
+  /** Blobs this command's registry targets found or put there (RegistryTargetOptions.present). */
+  readonly blobsPresent = new Set<string>();
 
   constructor(io: CliIo, globals: GlobalOptions, signal: AbortSignal) {
     this.io = io;

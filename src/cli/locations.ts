@@ -47,6 +47,7 @@ export async function openTarget(ctx: CommandContext, location: ImageLocation): 
     case 'registry':
       return createRegistryTarget(await ctx.client(), location.ref, {
         stateDir: stateDir(ctx.io.env),
+        present: ctx.blobsPresent,
         ...(ctx.debugLog() ? { log: ctx.debugLog() } : {}),
       });
     case 'oci':

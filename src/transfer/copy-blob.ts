@@ -59,6 +59,8 @@ export async function copyBlob(ctx: CopyBlobContext, desc: Descriptor): Promise<
   const transfer = async (): Promise<BlobOutcome> => {
     // The copy may have failed elsewhere while we asked: open no new transfer then.
     run.guard();
+    // A copy beside this one (mirror) may have sent it while this one waited for a slot.
+    if (target.knownPresent?.(desc)) return { action: 'skipped', bytesSent: 0 };
     const staged = await target.stagedBytes(desc, { signal });
     // A target reporting more than the blob holds has nothing usable staged.
     const from = Number.isSafeInteger(staged) && staged >= 0 && staged <= desc.size ? staged : 0;

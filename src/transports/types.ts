@@ -76,6 +76,13 @@ export interface ImageTarget {
   /** True when the blob is already there, complete (HEAD on a registry; a verified file locally). */
   hasBlob(desc: Descriptor, options?: TransportOptions): Promise<boolean>;
   /**
+   * True when this process has already seen the blob there or put it there
+   * (found, uploaded or mounted), without a request. Copies running side by
+   * side (mirror) ask it just before a transfer: the blob a sibling copy
+   * uploaded since this one asked `hasBlob` is not sent again.
+   */
+  knownPresent?(desc: Descriptor): boolean;
+  /**
    * Make the blob appear without sending its bytes (a cross-repository mount
    * on the same registry). Resolves true when it did; false to fall back to a copy.
    */

@@ -208,6 +208,8 @@ export interface MemoryTargetOptions {
   commitStoresRoot?: boolean;
   /** Offer ImageTarget.namesAt, answered from the store's tags, as a registry's HEAD by tag is. */
   namesAt?: boolean;
+  /** Offer ImageTarget.knownPresent, answered from the store (what a sibling copy wrote into a shared store). */
+  knownPresent?: boolean;
 }
 
 export interface MemoryTarget extends ImageTarget {
@@ -331,6 +333,8 @@ export function createMemoryTarget(options: MemoryTargetOptions = {}): MemoryTar
     if (missing.length > 0) throw new Error(`manifest ${desc.digest} names missing content: ${missing.map((d) => d.digest).join(', ')}`);
     store.manifests.set(desc.digest, { mediaType: desc.mediaType, bytes: Uint8Array.from(bytes) });
   }
+
+  if (options.knownPresent) target.knownPresent = (desc) => store.blobs.has(desc.digest);
 
   const { mount } = options;
   if (mount) {

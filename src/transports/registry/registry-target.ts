@@ -25,6 +25,14 @@ export interface RegistryTargetOptions {
   wholeUploadMaxBytes?: number;
   /** Debug lines (a session given up, a cleanup that failed); never a secret. */
   log?: (line: string) => void;
+  /**
+   * Blobs found at, uploaded to or mounted into a repository, by
+   * `registry/repository@digest`: share one set between the targets of copies
+   * that run side by side (a mirror run), so that none asks about or sends a
+   * blob another already put there. Keep it for one run only: a registry may
+   * delete an unreferenced blob later. Default: this target's own.
+   */
+  present?: Set<string>;
 }
 
 /**
@@ -57,6 +65,8 @@ export function createRegistryTarget(client: RegistryClient, ref: Reference, opt
   /** Manifest bytes written by this target, so `commit` sends exactly them. */
   const written = new Map<string, { bytes: Uint8Array; mediaType: string }>();
   const log = options.log;
+  const keyOf = (desc: Descriptor): string => `${ref.registry}/${ref.repository}@${desc.digest}`;
+  const present = options.present ?? new Set<string>();
 
   const signalOf = (opts: TransportOptions | undefined): { signal?: AbortSignal } => (opts?.signal ? { signal: opts.signal } : {});
 
@@ -164,13 +174,20 @@ export function createRegistryTarget(client: RegistryClient, ref: Reference, opt
     description: `docker://${formatReference(ref)}`,
 
     async hasBlob(desc, opts) {
+      if (present.has(keyOf(desc))) return true;
       const stat = await client.statBlob(repo, desc.digest, signalOf(opts));
-      return stat !== undefined && stat.size === desc.size;
+      const there = stat !== undefined && stat.size === desc.size;
+      if (there) present.add(keyOf(desc));
+      return there;
     },
+
+    knownPresent: (desc) => present.has(keyOf(desc)),
 
     async tryMount(desc: Descriptor, origin: BlobOrigin, opts?: TransportOptions) {
       if (origin.registry !== ref.registry || !origin.repository || origin.repository === ref.repository) return false;
-      return client.mountBlob(repo, desc.digest, origin.repository, signalOf(opts));
+      const mounted = await client.mountBlob(repo, desc.digest, origin.repository, signalOf(opts));
+      if (mounted) present.add(keyOf(desc));
+      return mounted;
     },
 
     async stagedBytes(desc, opts) {
@@ -196,6 +213,7 @@ export function createRegistryTarget(client: RegistryClient, ref: Reference, opt
           return;
         }
         await upload(desc, body, opts);
+        present.add(keyOf(desc));
       } finally {
         release();
       }

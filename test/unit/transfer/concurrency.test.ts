@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createLimiter } from '../../../src/internal/limiter.js';
 import { copyImage } from '../../../src/transfer/index.js';
-import { addImage, createMemorySource, createMemoryTarget, createStore } from '../../helpers/memory-transport.js';
+import { addImage, createMemorySource, createMemoryTarget, createStore, type MemoryTarget } from '../../helpers/memory-transport.js';
 
 const layers = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
 
@@ -80,6 +80,29 @@ describe('copy concurrency', () => {
     expect(a.blobs.every((x) => x.action === 'copied')).toBe(true);
     expect(b.blobs.every((x) => x.action === 'copied')).toBe(true);
     expect(limiter.active('src.example')).toBe(0);
+  });
+
+  it('sends a blob that copies side by side share once: one asks first, the others find it present at their turn', async () => {
+    const limiter = createLimiter({ perKey: 2 });
+    const source = createStore();
+    const base = layers('base', 6);
+    const roots = ['a', 'b', 'c', 'd'].map((tag) => addImage(source, { layers: [...base, `${tag}-top`] }));
+    // One destination repository, as a mirror writes every tag into.
+    const destination = createStore();
+    const targets = roots.map(() => createMemoryTarget({ store: destination, knownPresent: true }));
+    await Promise.all(
+      roots.map((root, i) =>
+        copyImage(createMemorySource(source, { origin: { registry: 'src.example', repository: 'app' } }), targets[i] as MemoryTarget, root, {
+          names: [`t${i}`],
+          concurrency: 4,
+          limiter,
+        }),
+      ),
+    );
+    const writes = targets.flatMap((t) => t.log.filter((c) => c.op === 'writeBlob').map((c) => c.digest));
+    // 6 shared layers, 4 top layers, 4 configs: each sent once.
+    expect(writes).toHaveLength(new Set(writes).size);
+    expect(new Set(writes).size).toBe(destination.blobs.size);
   });
 
   it('takes slots under every key the caller names, so copies from different sources share a destination cap', async () => {
