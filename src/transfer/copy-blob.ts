@@ -96,15 +96,14 @@ export async function copyBlob(ctx: CopyBlobContext, desc: Descriptor): Promise<
     retryable: (err) => !sourceIsCorrupt(err),
   };
   let final: unknown;
-  const attempt = async (n: number): Promise<BlobOutcome> => {
-    writeFrom = undefined;
-    const checked = await run.check(check);
-    if (checked !== undefined) return checked;
-    return run.slot(async () => {
+  // A failure that ends this blob fails the run before its slot passes on: the next check or
+  // transfer waiting for that slot must not start.
+  const failingFinally =
+    <T>(step: () => Promise<T>, n: number) =>
+    async (): Promise<T> => {
       try {
-        return await transfer();
+        return await step();
       } catch (err) {
-        // A failure that ends this blob fails the run before the slot passes on: the next blob must not start.
         if (isFinal(err, n, retry)) {
           final = sourceIsCorrupt(err) ? corruptAtSource(err, source.description) : err;
           run.fail(final);
@@ -112,7 +111,12 @@ export async function copyBlob(ctx: CopyBlobContext, desc: Descriptor): Promise<
         }
         throw err;
       }
-    });
+    };
+  const attempt = async (n: number): Promise<BlobOutcome> => {
+    writeFrom = undefined;
+    const checked = await run.check(failingFinally(check, n));
+    if (checked !== undefined) return checked;
+    return run.slot(failingFinally(transfer, n));
   };
   return withRetries(attempt, retry).catch((err: unknown) => {
     throw err === final || !sourceIsCorrupt(err) ? err : corruptAtSource(err, source.description);

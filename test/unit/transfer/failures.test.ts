@@ -152,6 +152,20 @@ describe('copy failures', () => {
     expect(target.log.filter((c) => c.op === 'writeBlob' && c.digest === layer.digest)).toHaveLength(4);
   });
 
+  it('asks about no other blob once a check has failed for good (a HEAD denied)', async () => {
+    const { store, root } = image(['a', 'b', 'c', 'd']);
+    const target = createMemoryTarget();
+    const has = target.hasBlob.bind(target);
+    const denied = new RegistryError({ status: 403, method: 'HEAD', url: 'memory://blob', entries: [{ code: 'DENIED' }] });
+    let asked = 0;
+    target.hasBlob = async (desc, options) => {
+      if (++asked === 1) throw denied;
+      return has(desc, options);
+    };
+    await expect(copyImage(createMemorySource(store), target, root, { ...fast, names: ['t'], concurrency: 1 })).rejects.toBe(denied);
+    expect(asked).toBe(1);
+  });
+
   it('starts no new blob once one has failed for good, and lets the ones in flight settle', async () => {
     const { store, root, layers } = image(['a', 'b', 'c', 'd', 'e']);
     const first = layerAt(layers, 0);
