@@ -105,7 +105,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     headers: Record<string, string>,
     request: HttpRequest,
   ): Promise<HttpResponse> => {
-    const replayable = request.retry !== false && isReplayable(method, request.idempotent) && !(request.body instanceof Readable);
+    const replayable = isReplayable(method, request.idempotent) && !(request.body instanceof Readable);
     const dispatcher = await pool.get(url, request.registry);
     let timeouts = 0;
     const waitToRetry = async (attempt: number, ms: number, why: string): Promise<void> => {
@@ -140,7 +140,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         if (!isNetworkFailure(err)) throw err;
         const { error, transient } = classifyNetworkError(err, { method, url });
         log?.(failureLine({ ms: now() - started, code: error.code, message: error.message }));
-        if (!transient || !replayable || (request.retryTimeouts === false && error.code === 'TIMEOUT')) throw error;
+        if (!transient || !replayable || request.retryNetworkErrors === false || (request.retryTimeouts === false && error.code === 'TIMEOUT')) throw error;
         if (attempt >= retry.attempts) throw markRetried(error, attempt);
         if (error.code === 'TIMEOUT' && ++timeouts > retry.timeoutRetries) throw markRetried(error, attempt);
         await waitToRetry(attempt, backoffDelay(attempt, retry), error.code);

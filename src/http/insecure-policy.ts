@@ -6,7 +6,8 @@ import { isInsecureByDefault } from '../reference/index.js';
  * - marked by the user (`--insecure`, the config's `insecure-registries`):
  *   TLS certificates are not verified and plain HTTP is allowed;
  * - loopback (`localhost`, 127.0.0.0/8, `::1`), insecure by default as in
- *   docker: plain HTTP is allowed as a fallback, but TLS, when it is used, is
+ *   docker: plain HTTP is allowed (the ping tries it first when a port is
+ *   named, see registry/ping), but TLS, when it is used, is
  *   still verified (the traffic never leaves the machine, a bad certificate
  *   still means a misconfiguration worth reporting).
  */

@@ -31,12 +31,12 @@ export interface HttpRequest {
    */
   retryTimeouts?: boolean;
   /**
-   * Retry at all (default true). False sends the request once, whatever
-   * happens: a probe whose failure is itself the answer (the plain-HTTP probe
-   * of a loopback port that may speak TLS, whose reset would otherwise be
-   * retried with backoff).
+   * Retry a connection that failed or broke (default true; statuses are
+   * retried either way). False when that failure is itself the answer: the
+   * plain-HTTP probe of a loopback port that may speak TLS, whose reset would
+   * otherwise be retried with backoff.
    */
-  retry?: boolean;
+  retryNetworkErrors?: boolean;
   /** Wait this long for the response headers instead of the client's default (a slow upload commit). */
   headersTimeoutMs?: number;
   signal?: AbortSignal;

@@ -21,8 +21,8 @@ const FALLBACK_CODES = new Set(['NETWORK', 'TLS', 'TIMEOUT']);
  * for registries allowed plain HTTP (marked insecure, or loopback), plain
  * HTTP when the HTTPS attempt fails to connect or to handshake, as docker
  * does (a timed-out HTTPS attempt is then not retried first). A loopback
- * registry not marked insecure is asked over plain HTTP first, HTTPS when
- * that finds no registry. The probe is anonymous and looks up no credential (`gantry login`
+ * registry not marked insecure, named with a port, is asked over plain HTTP
+ * first, HTTPS when that finds no registry. The probe is anonymous and looks up no credential (`gantry login`
  * must work while a stored credential's helper is broken). A successful probe is kept
  * for the client's life; a failed one is forgotten so a later call probes
  * again. Throws NETWORK/TLS/TIMEOUT (of the HTTPS attempt, noting the plain
@@ -49,21 +49,30 @@ export function createPinger(options: PingerOptions): (registry: string, signal?
     // Its status, when an HTTP server answered it; its error, when nothing did.
     let plainStatus: number | undefined;
     let plainError: GantryError | undefined;
-    if (mayFallBack && isInsecureByDefault(registry) && !options.http.policy.isMarked(registry)) {
+    // With a port only: `localhost` alone means :80 for plain HTTP and :443 for HTTPS, two
+    // services that may differ, and whichever answers first would get its credentials.
+    if (mayFallBack && isInsecureByDefault(registry) && /:\d+$/.test(registry) && !options.http.policy.isMarked(registry)) {
       // A registry on this machine that nobody marked insecure most often speaks plain HTTP
       // (registry:2 in development and CI): ask that first, and spare the TLS attempt and
       // node's ~140 trust anchors (16 ms to parse) that HTTPS-first costs every command. The
       // probe carries no credentials, so a TLS port that gets it only answers 400 (or closes),
-      // and HTTPS follows as before. Sent once: a TLS port's reset is an answer, not a fault
-      // to retry. Not redirected: a plain port sending gantry to https:// is an HTTPS
-      // registry. Marked insecure, it goes HTTPS first as docker does: the mark says TLS
+      // and HTTPS follows as before. A connection reset is not retried: from a TLS port it is
+      // an answer, not a fault. Not redirected: a plain port sending gantry to https:// is an
+      // HTTPS registry. Marked insecure, it goes HTTPS first as docker does: the mark says TLS
       // without verification (loopback needs no mark for plain HTTP).
       try {
-        const response = await options.http.request({ method: 'GET', url: `${plain}/v2/`, registry, signal, retry: false, followRedirects: false });
-        if (isRegistryAnswer(response)) return { base: plain, response };
+        const response = await options.http.request({
+          method: 'GET',
+          url: `${plain}/v2/`,
+          registry,
+          signal,
+          retryNetworkErrors: false,
+          retryTimeouts: false,
+          followRedirects: false,
+        });
+        // A busy or failing plain-HTTP server (5xx, 429 still, after the usual retries) is the registry: report its answer.
+        if (isRegistryAnswer(response) || response.status >= 500 || response.status === 429) return { base: plain, response };
         await response.discard();
-        // A plain-HTTP server, busy or failing: ask it again as any request is asked (with retries).
-        if (response.status >= 500 || response.status === 429) return { base: plain, response: await probe(plain, registry, signal) };
         plainFailure = `HTTP ${response.status}`;
         plainStatus = response.status;
       } catch (err) {

@@ -50,6 +50,15 @@ describe('ping', () => {
     expect(lines.some((l) => l.includes('https://'))).toBe(false);
   });
 
+  it('asks a loopback registry named without a port over HTTPS first: :443 and :80 may be different services', async () => {
+    const lines: string[] = [];
+    await client({ log: (l) => lines.push(l), retry: { attempts: 1 }, timeouts: { connectMs: 500 } })
+      .ping('localhost')
+      .catch(() => undefined);
+    const first = lines.find((l) => /GET https?:\/\/localhost/.test(l));
+    expect(first).toMatch(/GET https:\/\/localhost\/v2\//);
+  });
+
   it('reports the plain-HTTP attempt first when nothing listens on a loopback port', async () => {
     const host = `127.0.0.1:${await freePort()}`;
     const err = await client({ retry: { attempts: 1 } }).ping(host).then(
@@ -68,6 +77,22 @@ describe('ping', () => {
       );
       expect(err).toMatchObject({ code: 'REGISTRY_ERROR', message: `http://${server.host}/v2/ answered HTTP 404: no registry API there (HTTPS: TLS)` });
     }
+  });
+
+  it('reports a loopback registry that keeps answering 503 as such, after the usual 4 tries', async () => {
+    let calls = 0;
+    server.use(
+      http.get(`${server.origin}/v2/`, () => {
+        calls++;
+        return new HttpResponse(null, { status: 503 });
+      }),
+    );
+    const err = await client().ping(server.host).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toMatchObject({ code: 'REGISTRY_ERROR' });
+    expect(calls).toBe(4);
   });
 
   it('goes on to HTTPS when the plain probe of a loopback port finds no registry', async () => {
