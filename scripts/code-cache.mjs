@@ -43,12 +43,15 @@ try {
   try {
     registry = await startRegistry();
     const reg = `127.0.0.1:${registry.address().port}`;
+    // As users reach a loopback registry (plain HTTP first, no flag); one --insecure run warms
+    // the HTTPS-first probe that registries marked insecure take.
     await run([
-      ['--insecure', 'copy', `oci:${layout}:v1`, `${reg}/warm/a:v1`],
-      ['--insecure', 'copy', `oci:${layout}:v1`, `${reg}/warm/a:v1`],
-      ['--insecure', 'copy', `${reg}/warm/a:v1`, `${reg}/warm/b:v1`],
-      ['--insecure', 'copy', `${reg}/warm/a:v1`, `oci:${join(work, 'pulled')}:v1`],
-      ['--insecure', 'tags', `${reg}/warm/a`],
+      ['copy', `oci:${layout}:v1`, `${reg}/warm/a:v1`],
+      ['copy', `oci:${layout}:v1`, `${reg}/warm/a:v1`],
+      ['copy', `${reg}/warm/a:v1`, `${reg}/warm/b:v1`],
+      ['copy', `${reg}/warm/a:v1`, `oci:${join(work, 'pulled')}:v1`],
+      ['tags', `${reg}/warm/a`],
+      ['digest', `${reg}/warm/a:v1`],
       ['--insecure', 'digest', `${reg}/warm/a:v1`],
     ]);
   } catch (err) {
