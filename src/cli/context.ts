@@ -1,6 +1,9 @@
+import { join } from 'node:path';
 import { createDockerCredentials, type DockerCredentials } from '../credentials/index.js';
 import { createRegistryClient } from '../registry/index.js';
 import type { RegistryClient } from '../registry/types.js';
+import { stateDir } from '../transports/local-store/index.js';
+import { createBlobLocations, type BlobLocations } from '../transports/registry/index.js';
 import type { CliIo } from './io.js';
 import { Output } from './output.js';
 import { loadSettings, type Settings } from './settings.js';
@@ -30,6 +33,7 @@ export class CommandContext {
   private clientPromise: Promise<RegistryClient> | undefined;
   /** Blobs this command's registry targets found or put there (RegistryTargetOptions.present). */
   readonly blobsPresent = new Set<string>();
+  private locations: BlobLocations | undefined;
 
   constructor(io: CliIo, globals: GlobalOptions, signal: AbortSignal) {
     this.io = io;
@@ -100,7 +104,22 @@ export class CommandContext {
     return this.clientPromise;
   }
 
+  /** Where blobs were seen in registries, kept across commands (saved by `close`). */
+  blobLocations(): BlobLocations {
+    this.locations ??= createBlobLocations({
+      file: join(stateDir(this.io.env), 'blob-locations.json'),
+      ...(this.debugLog() ? { log: this.debugLog() } : {}),
+    });
+    return this.locations;
+  }
+
   async close(): Promise<void> {
+    try {
+      await this.locations?.save();
+    } catch (err) {
+      // A hint for later pushes: losing it costs a mount, never this command's result.
+      this.debugLog()?.(`blob locations not saved: ${(err as Error).message}`);
+    }
     if (this.clientPromise) await (await this.clientPromise).close();
   }
 }

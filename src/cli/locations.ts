@@ -29,7 +29,7 @@ export async function openSource(ctx: CommandContext, location: ImageLocation, o
   }
   switch (location.transport) {
     case 'registry':
-      return createRegistrySource(await ctx.client(), location.ref, { allTags: options.allTags === true });
+      return createRegistrySource(await ctx.client(), location.ref, { allTags: options.allTags === true, locations: ctx.blobLocations() });
     case 'oci':
       return createOciLayoutSource(location.path, location.tag ? { tag: location.tag } : {});
     case 'oci-archive':
@@ -48,6 +48,7 @@ export async function openTarget(ctx: CommandContext, location: ImageLocation): 
       return createRegistryTarget(await ctx.client(), location.ref, {
         stateDir: stateDir(ctx.io.env),
         present: ctx.blobsPresent,
+        locations: ctx.blobLocations(),
         ...(ctx.debugLog() ? { log: ctx.debugLog() } : {}),
       });
     case 'oci':

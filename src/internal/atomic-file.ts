@@ -7,6 +7,11 @@ import { makeDirs } from './make-dirs.js';
 export interface WriteFileAtomicOptions {
   /** Permission bits of the written file, applied exactly (not filtered by the umask). Default 0600. */
   mode?: number;
+  /**
+   * fsync the file and its directory (default true). False for a cache whose
+   * loss on a crash costs nothing: readers still never see a torn file.
+   */
+  durable?: boolean;
 }
 
 /**
@@ -33,7 +38,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
       await handle.writeFile(data);
       // open()'s mode is filtered by the umask; chmod sets it exactly.
       await handle.chmod(mode);
-      await handle.sync();
+      if (options.durable !== false) await handle.sync();
     } finally {
       await handle.close();
     }
@@ -42,7 +47,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
     await removeTemp(temp, err);
     throw err;
   }
-  await syncDirectory(dir);
+  if (options.durable !== false) await syncDirectory(dir);
 }
 
 /** Follow symlinks (including a dangling one) so the rename replaces the real file, not the link. */

@@ -40,18 +40,18 @@ export async function copyBlob(ctx: CopyBlobContext, desc: Descriptor): Promise<
   const { source, target, run } = ctx;
   const { signal } = run;
   const { origin } = source;
-  const repository = origin.repository;
-  // Nothing to mount from without a source repository; and a mount the
-  // target declined once will be declined again, so ask once per blob.
-  let mountable = repository !== undefined;
+  // A mount the target declined once will be declined again: ask once per blob.
+  let mountable = true;
 
   // Where the last attempt's write began: 0 when every byte the target checked came from this source read.
   let writeFrom: number | undefined;
   // Is it there already, or can it be mounted? Round trips that need no transfer slot.
   const check = async (): Promise<BlobOutcome | undefined> => {
     if (await target.hasBlob(desc, { signal })) return { action: 'skipped', bytesSent: 0 };
-    if (mountable && repository !== undefined && target.tryMount !== undefined) {
-      if (await target.tryMount(desc, origin, { signal })) return { action: 'mounted', bytesSent: 0, mountedFrom: repository };
+    if (mountable && target.tryMount !== undefined) {
+      const mounted = await target.tryMount(desc, origin, { signal });
+      const from = mounted === true ? origin.repository : mounted === false ? undefined : mounted;
+      if (mounted !== false) return { action: 'mounted', bytesSent: 0, ...(from !== undefined ? { mountedFrom: from } : {}) };
       mountable = false;
     }
     return undefined;

@@ -84,9 +84,13 @@ export interface ImageTarget {
   knownPresent?(desc: Descriptor): boolean;
   /**
    * Make the blob appear without sending its bytes (a cross-repository mount
-   * on the same registry). Resolves true when it did; false to fall back to a copy.
+   * on the same registry), from the source's repository or from one where
+   * the target knows the blob to be. Resolves true when it mounted from
+   * `origin.repository`, the repository's name when it mounted from another,
+   * false to fall back to a copy. Asked for every blob a check found absent,
+   * also when the source is no registry (`origin` has no repository then).
    */
-  tryMount?(desc: Descriptor, origin: BlobOrigin, options?: TransportOptions): Promise<boolean>;
+  tryMount?(desc: Descriptor, origin: BlobOrigin, options?: TransportOptions): Promise<boolean | string>;
   /** Bytes of this blob an interrupted earlier run left staged (to resume from), 0 when none. */
   stagedBytes(desc: Descriptor, options?: TransportOptions): Promise<number>;
   /**

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatPlatform, hostPlatform } from '../../src/media/index.js';
@@ -236,6 +236,50 @@ describe('local formats', () => {
     expect(await json('images')).toEqual([]);
     const missing = await gantry('push', `${a.host}/team/app:v1`);
     expect(missing.code).toBe(4);
+  });
+});
+
+describe('mounts from where a blob was seen (docker\'s "Mounted from" for a retagged or re-pushed image)', () => {
+  let image: OciLayoutResult;
+  const blobActions = (result: { blobs: Array<{ action: string; mountedFrom?: string }> }) => [...new Set(result.blobs.map((x) => `${x.action} ${x.mountedFrom ?? ''}`.trim()))];
+
+  beforeAll(async () => {
+    image = await buildOciLayout(join(work, 'seen'), { tag: 'v1', layers: 3, layerSize: 32 * 1024, seed: 'blob-locations', mediaTypes: 'oci' });
+  });
+
+  it('a layout pushed to a second repository mounts its blobs from the first', async () => {
+    expect(blobActions(await json('push', `oci:${image.dir}:v1`, `${b.host}/seen/one:v1`))).toEqual(['copied']);
+    const before = (await b.accessLog()).length;
+    const second = await json('push', `oci:${image.dir}:v1`, `${b.host}/seen/two:v1`);
+    expect(blobActions(second)).toEqual(['mounted seen/one']);
+    expect(second.bytesSent).toBe(0);
+    const requests = (await b.accessLog()).slice(before);
+    expect(requests.filter((e) => e.method === 'POST' && e.path.includes('mount=')).length).toBe((image.images[0]?.layers.length ?? 0) + 1);
+    expect(await skopeoDigest(`docker://${b.host}/seen/two:v1`, plain)).toBe(image.digest);
+  });
+
+  it('an image pulled into the local store, tagged and pushed to another repository, is mounted, not uploaded', async () => {
+    expect((await gantry('pull', `${b.host}/seen/one:v1`)).code).toBe(0);
+    expect((await gantry('tag', '--local', `${b.host}/seen/one:v1`, `${b.host}/seen/promoted:v1`)).code).toBe(0);
+    const pushed = await json('push', `${b.host}/seen/promoted:v1`);
+    expect(pushed.bytesSent).toBe(0);
+    expect(pushed.blobs.every((x: { action: string; mountedFrom?: string }) => x.action === 'mounted' && x.mountedFrom?.startsWith('seen/'))).toBe(true);
+    expect((await gantry('rmi', `${b.host}/seen/promoted:v1`, `${b.host}/seen/one:v1`)).code).toBe(0);
+  });
+
+  it('a stale location costs a refused mount, then the upload: the result is whole', async () => {
+    const file = join(env.GANTRY_HOME as string, 'state', 'blob-locations.json');
+    const saved = JSON.parse(await readFile(file, 'utf8'));
+    // Every blob "seen" in a repository of registry a that never held it.
+    saved.registries[a.host] = Object.fromEntries(Object.keys(saved.registries[b.host]).map((digest) => [digest, ['never/there']]));
+    await writeFile(file, JSON.stringify(saved));
+    const before = (await a.accessLog()).length;
+    const pushed = await json('push', `oci:${image.dir}:v1`, `${a.host}/seen/fresh:v1`);
+    expect(blobActions(pushed)).toEqual(['copied']);
+    const mounts = (await a.accessLog()).slice(before).filter((e) => e.method === 'POST' && e.path.includes('mount='));
+    expect(mounts.length).toBeGreaterThan(0);
+    expect(mounts.every((e) => e.path.includes('from=never%2Fthere'))).toBe(true);
+    expect(await skopeoDigest(`docker://${a.host}/seen/fresh:v1`, plain)).toBe(image.digest);
   });
 });
 

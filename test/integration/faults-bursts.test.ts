@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_RETRY } from '../../src/http/retry-policy.js';
@@ -49,8 +49,11 @@ afterAll(async () => {
   await removeTempDir(work);
 });
 
-beforeEach(() => {
+beforeEach(async () => {
   proxy.reset();
+  // Each test sends blobs through the faults: none may turn into a mount from a repository
+  // an earlier test filled (gantry remembers where it saw blobs, see blob-locations).
+  await rm(join(env.GANTRY_HOME as string, 'state', 'blob-locations.json'), { force: true });
 });
 
 /** Every request `filter` matches gets `status` BURST times, then goes through. */

@@ -1,4 +1,4 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Descriptor } from '../../src/media/types.js';
@@ -55,8 +55,11 @@ afterAll(async () => {
   await removeTempDir(work);
 });
 
-beforeEach(() => {
+beforeEach(async () => {
   proxy.reset();
+  // Each test sends blobs through the faults: none may turn into a mount from a repository
+  // an earlier test filled (gantry remembers where it saw blobs, see blob-locations).
+  await rm(join(env.GANTRY_HOME as string, 'state', 'blob-locations.json'), { force: true });
 });
 
 /** Every file under `dir`, relative, with its size; [] when `dir` does not exist. */

@@ -7,12 +7,15 @@ import { formatReference, referenceOrDefaultTag, repositoryOf, withoutTagOrDiges
 import type { Reference } from '../../reference/types.js';
 import type { ManifestHead, RegistryClient } from '../../registry/types.js';
 import type { BlobOrigin, BlobReader, ImageSource, SourceImage, TransportOptions } from '../types.js';
+import type { BlobLocations } from './blob-locations.js';
 
 export interface RegistrySourceOptions {
   /** Every tag of the repository (the reference's tag or digest is ignored). */
   allTags?: boolean;
   /** Manifest HEADs in flight at once while resolving every tag (default 8). */
   tagConcurrency?: number;
+  /** Learns that this repository holds each blob read from it (a later push to the registry may mount from here). */
+  locations?: BlobLocations;
 }
 
 /**
@@ -96,6 +99,7 @@ export function createRegistrySource(client: RegistryClient, ref: Reference, opt
       const openBlob = client.openBlob;
       if (!openBlob) throw new Error('createRegistrySource: the registry client cannot stream blobs (openBlob)');
       const opened = await openBlob(repo, desc, { from, ...(opts.signal ? { signal: opts.signal } : {}) });
+      options.locations?.remember(ref.registry, ref.repository, desc.digest);
       return { body: opened.body, offset: opened.offset };
     },
 

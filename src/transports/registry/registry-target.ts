@@ -7,6 +7,7 @@ import { formatReference, withoutTagOrDigest, withTag } from '../../reference/in
 import type { Reference } from '../../reference/types.js';
 import type { RegistryClient, UploadSession } from '../../registry/types.js';
 import type { BlobOrigin, ImageTarget, TransportOptions, WriteBlobOptions } from '../types.js';
+import type { BlobLocations } from './blob-locations.js';
 import { createUploadStateStore } from './upload-state.js';
 
 /**
@@ -33,6 +34,12 @@ export interface RegistryTargetOptions {
    * delete an unreferenced blob later. Default: this target's own.
    */
   present?: Set<string>;
+  /**
+   * Where blobs were seen in this registry (another repository may hold one
+   * this push needs: mount it from there). Learns what this target finds,
+   * uploads and mounts; the caller saves it.
+   */
+  locations?: BlobLocations;
 }
 
 /**
@@ -67,6 +74,11 @@ export function createRegistryTarget(client: RegistryClient, ref: Reference, opt
   const log = options.log;
   const keyOf = (desc: Descriptor): string => `${ref.registry}/${ref.repository}@${desc.digest}`;
   const present = options.present ?? new Set<string>();
+  const { locations } = options;
+  const seen = (desc: Descriptor): void => {
+    present.add(keyOf(desc));
+    locations?.remember(ref.registry, ref.repository, desc.digest);
+  };
 
   const signalOf = (opts: TransportOptions | undefined): { signal?: AbortSignal } => (opts?.signal ? { signal: opts.signal } : {});
 
@@ -177,17 +189,25 @@ export function createRegistryTarget(client: RegistryClient, ref: Reference, opt
       if (present.has(keyOf(desc))) return true;
       const stat = await client.statBlob(repo, desc.digest, signalOf(opts));
       const there = stat !== undefined && stat.size === desc.size;
-      if (there) present.add(keyOf(desc));
+      if (there) seen(desc);
       return there;
     },
 
     knownPresent: (desc) => present.has(keyOf(desc)),
 
     async tryMount(desc: Descriptor, origin: BlobOrigin, opts?: TransportOptions) {
-      if (origin.registry !== ref.registry || !origin.repository || origin.repository === ref.repository) return false;
-      const mounted = await client.mountBlob(repo, desc.digest, origin.repository, signalOf(opts));
-      if (mounted) present.add(keyOf(desc));
-      return mounted;
+      const fromSource = origin.registry === ref.registry && origin.repository ? [origin.repository] : [];
+      const known = locations ? await locations.find(ref.registry, desc.digest) : [];
+      // The source's repository first, then the last places it was seen: two tries at most, as a
+      // stale hint costs a refused mount (and the session it opens) before the upload.
+      const candidates = [...new Set([...fromSource, ...known])].filter((r) => r !== ref.repository).slice(0, MOUNT_TRIES);
+      for (const from of candidates) {
+        if (await client.mountBlob(repo, desc.digest, from, signalOf(opts))) {
+          seen(desc);
+          return from === origin.repository ? true : from;
+        }
+      }
+      return false;
     },
 
     async stagedBytes(desc, opts) {
@@ -213,7 +233,7 @@ export function createRegistryTarget(client: RegistryClient, ref: Reference, opt
           return;
         }
         await upload(desc, body, opts);
-        present.add(keyOf(desc));
+        seen(desc);
       } finally {
         release();
       }
@@ -286,6 +306,9 @@ function verified(body: Readable, desc: Descriptor): Readable {
 function acceptFor(desc: Descriptor): string[] {
   return desc.mediaType && !MANIFEST_ACCEPT.includes(desc.mediaType) ? [desc.mediaType, ...MANIFEST_ACCEPT] : [...MANIFEST_ACCEPT];
 }
+
+/** Repositories a blob is tried from, per blob: the source's, then where it was last seen. */
+const MOUNT_TRIES = 2;
 
 /** Uploads in flight in this process, by registry/repository@digest: each waits for the one before. */
 const uploadTurns = new Map<string, Promise<void>>();

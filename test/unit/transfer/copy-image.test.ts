@@ -119,13 +119,29 @@ describe('copyImage', () => {
     expect(done.find((e) => e.blob.digest === mountable.digest)).toMatchObject({ action: 'mounted', mountedFrom: 'team/app' });
   });
 
-  it('does not ask a target to mount blobs of a source that has no repository', async () => {
+  it('asks a target to mount the blobs of a source without a repository (it may know where they are), and copies what it cannot', async () => {
     const store = createStore();
     const image = addImage(store, { layers: ['x'] });
     const target = createMemoryTarget({ mount: { repository: 'team/app', store } });
     const result = await copyImage(createMemorySource(store), target, image, { names: [] });
-    expect(target.log.some((c) => c.op === 'tryMount')).toBe(false);
+    expect(target.log.filter((c) => c.op === 'tryMount')).toHaveLength(2);
     expect(result.blobs.every((b) => b.action === 'copied')).toBe(true);
+  });
+
+  it('reports the repository a target says it mounted from', async () => {
+    const store = createStore();
+    const image = addImage(store, { layers: ['x'] });
+    const target = createMemoryTarget();
+    target.tryMount = async (desc) => {
+      // A mount links content the registry already holds.
+      target.store.blobs.set(desc.digest, store.blobs.get(desc.digest) as Uint8Array);
+      return 'team/elsewhere';
+    };
+    const result = await copyImage(createMemorySource(store), target, image, { names: [] });
+    expect(result.blobs.map((b) => [b.action, b.mountedFrom])).toEqual([
+      ['mounted', 'team/elsewhere'],
+      ['mounted', 'team/elsewhere'],
+    ]);
   });
 
   it('skips manifests the target already has and still commits the names', async () => {

@@ -1,0 +1,76 @@
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createBlobLocations } from '../../../src/transports/registry/blob-locations.js';
+import { makeTempDir, removeTempDir } from '../../helpers/tmp.js';
+
+const D1 = `sha256:${'1'.repeat(64)}`;
+const D2 = `sha256:${'2'.repeat(64)}`;
+const D3 = `sha256:${'3'.repeat(64)}`;
+
+let dir: string;
+let file: string;
+beforeEach(async () => {
+  dir = await makeTempDir('blob-locations');
+  file = join(dir, 'state', 'blob-locations.json');
+});
+afterEach(() => removeTempDir(dir));
+
+describe('blob locations', () => {
+  it('finds what this run learned, most recent first, and what earlier runs saved', async () => {
+    const first = createBlobLocations({ file });
+    first.remember('reg.example', 'team/a', D1);
+    first.remember('reg.example', 'team/b', D1);
+    expect(await first.find('reg.example', D1)).toEqual(['team/b', 'team/a']);
+    expect(await first.find('other.example', D1)).toEqual([]);
+    await first.save();
+
+    const later = createBlobLocations({ file });
+    later.remember('reg.example', 'team/c', D1);
+    expect(await later.find('reg.example', D1)).toEqual(['team/c', 'team/b', 'team/a']);
+    expect(await later.find('reg.example', D2)).toEqual([]);
+  });
+
+  it('keeps what another run saved meanwhile, and the file private (0600)', async () => {
+    const one = createBlobLocations({ file });
+    const two = createBlobLocations({ file });
+    one.remember('reg.example', 'one', D1);
+    two.remember('reg.example', 'two', D2);
+    await one.save();
+    await two.save();
+    const fresh = createBlobLocations({ file });
+    expect(await fresh.find('reg.example', D1)).toEqual(['one']);
+    expect(await fresh.find('reg.example', D2)).toEqual(['two']);
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+  });
+
+  it('bounds what it keeps: repositories per digest, and digests per registry, the least recently seen dropped', async () => {
+    const locations = createBlobLocations({ file, maxDigests: 2, maxRepositories: 2 });
+    for (const repo of ['a', 'b', 'c']) locations.remember('reg.example', repo, D1);
+    locations.remember('reg.example', 'x', D2);
+    // D1 seen again: D2 is now the least recently seen, and goes when D3 comes.
+    locations.remember('reg.example', 'd', D1);
+    locations.remember('reg.example', 'y', D3);
+    await locations.save();
+    const saved = JSON.parse(await readFile(file, 'utf8'));
+    expect(Object.keys(saved.registries['reg.example'])).toEqual([D1, D3]);
+    expect(saved.registries['reg.example'][D1]).toEqual(['d', 'c']);
+  });
+
+  it('writes nothing when it learned nothing', async () => {
+    await createBlobLocations({ file }).save();
+    await expect(stat(file)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('treats a file that is not its own as empty, and says so in the debug log', async () => {
+    const lines: string[] = [];
+    await createBlobLocations({ file: join(dir, 'x.json') }).save();
+    await writeFile(join(dir, 'x.json'), '{"version": 7}');
+    const locations = createBlobLocations({ file: join(dir, 'x.json'), log: (l) => lines.push(l) });
+    expect(await locations.find('reg.example', D1)).toEqual([]);
+    expect(lines.join('\n')).toMatch(/ignoring .*x\.json/);
+    locations.remember('reg.example', 'a', D1);
+    await locations.save();
+    expect(await createBlobLocations({ file: join(dir, 'x.json') }).find('reg.example', D1)).toEqual(['a']);
+  });
+});
