@@ -14,6 +14,8 @@ interface TagsOptions {
 
 export function tagsCommand(context: () => CommandContext): Command {
   return new Command('tags')
+    // crane's name for it.
+    .alias('ls')
     .description('list the tags of a repository (all pages)')
     .argument('<repository>', 'repository, e.g. alpine or ghcr.io/org/app')
     .option('--semver <range>', "only tags in this semver range, e.g. '>=1.2 <2' (v1.2.3 and 1.2 count as versions)")
