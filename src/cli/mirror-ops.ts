@@ -123,6 +123,8 @@ export function createCliMirrorOps(ctx: CommandContext, options: CliMirrorOpsOpt
             namesChecked: true,
             limiter: options.limiter,
             limiterKeys: [request.source.registry, request.destination.registry],
+            // A blob's check asks the destination only: it needs no slot of the source's.
+            checkLimiterKeys: [request.destination.registry],
             ...(request.platforms && request.platforms.length > 0 ? { platforms: request.platforms } : {}),
             ...(request.absentAtDestination === undefined ? {} : { absentAtTarget: [request.absentAtDestination] }),
           },

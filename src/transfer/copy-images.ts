@@ -62,6 +62,7 @@ export async function copyImages(
     signal,
     limiter: options.limiter,
     limiterKeys: options.limiterKeys ?? [source.origin.registry ?? LOCAL_LIMITER_KEY],
+    ...(options.checkLimiterKeys ? { checkLimiterKeys: options.checkLimiterKeys } : {}),
   });
 
   // A transport may reject an aborted call with its own error; the caller asked for INTERRUPTED.

@@ -13,6 +13,8 @@ export interface CopyRunOptions {
   signal?: AbortSignal;
   limiter?: Limiter;
   limiterKeys: readonly string[];
+  /** The shared limiter's keys for checks (CopyOptions.checkLimiterKeys); default limiterKeys. */
+  checkLimiterKeys?: readonly string[];
 }
 
 /**
@@ -36,7 +38,7 @@ export interface CopyRun {
    * `slot` for a blob's check (is it there, can it be mounted): one of as
    * many slots again, kept apart so that checks go on while every transfer
    * slot is busy and a transfer slot is never held across a check's round
-   * trips. The shared limiter counts them like any other request.
+   * trips. The shared limiter counts them under `checkLimiterKeys`.
    */
   check<T>(fn: () => Promise<T>): Promise<T>;
   /** `slot`, retried per withRetries, with no events (manifests, commits). */
@@ -73,13 +75,11 @@ export function createCopyRun(options: CopyRunOptions): CopyRun {
 
   // The copy's own slot first, then the shared ones: a copy never holds shared slots while it waits for its own.
   const slotOf =
-    (pool: string) =>
+    (pool: string, keys: readonly string[]) =>
     <T>(fn: () => Promise<T>): Promise<T> =>
-      own.run(
-        pool,
-        () => (limiter === undefined ? unlessStopped(fn)() : limiter.run(options.limiterKeys, unlessStopped(fn), { signal: waitSignal })),
-        { signal: waitSignal },
-      );
+      own.run(pool, () => (limiter === undefined ? unlessStopped(fn)() : limiter.run(keys, unlessStopped(fn), { signal: waitSignal })), {
+        signal: waitSignal,
+      });
 
   const run: CopyRun = {
     signal,
@@ -87,8 +87,8 @@ export function createCopyRun(options: CopyRunOptions): CopyRun {
     either: waitSignal,
     attempts: options.attempts,
     retryDelayMs: options.retryDelayMs,
-    slot: slotOf('copy'),
-    check: slotOf('check'),
+    slot: slotOf('copy', options.limiterKeys),
+    check: slotOf('check', options.checkLimiterKeys ?? options.limiterKeys),
     retried: (fn) => withRetries(() => run.slot(fn), { attempts: options.attempts, delayMs: options.retryDelayMs, signal, stop }),
     fail(err) {
       if (failed) return;

@@ -29,6 +29,12 @@ export interface CopyOptions {
    * the single key `local`.
    */
   limiterKeys?: string[];
+  /**
+   * The keys a blob's check (its HEAD, and a mount: requests to the target
+   * only) takes a slot under in `limiter`: mirror passes the destination's.
+   * Default `limiterKeys`.
+   */
+  checkLimiterKeys?: string[];
   /** The backoff ceiling before the first retry, doubling per retry up to 8 s (default 250 ms). Tests shrink it. */
   retryDelayMs?: number;
   /**

@@ -105,6 +105,32 @@ describe('copy concurrency', () => {
     expect(new Set(writes).size).toBe(destination.blobs.size);
   });
 
+  it('takes the shared slots of the keys given for checks only: a busy source does not hold up asking the destination', async () => {
+    // The source's cap is 1 and its one slot is held by the first transfer.
+    const limiter = createLimiter({ perKey: 8, limits: { 'src.example': 1 } });
+    const store = createStore();
+    const root = addImage(store, { layers: layers('l', 4) });
+    const target = createMemoryTarget();
+    const write = target.writeBlob.bind(target);
+    let checkedDuringFirstWrite = -1;
+    let writes = 0;
+    target.writeBlob = async (desc, body, options) => {
+      if (++writes === 1) {
+        for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+        checkedDuringFirstWrite = target.log.filter((c) => c.op === 'hasBlob').length;
+      }
+      await write(desc, body, options);
+    };
+    await copyImage(createMemorySource(store, { origin: { registry: 'src.example', repository: 'app' } }), target, root, {
+      names: [],
+      concurrency: 1,
+      limiter,
+      limiterKeys: ['src.example', 'dst.example'],
+      checkLimiterKeys: ['dst.example'],
+    });
+    expect(checkedDuringFirstWrite).toBe(5);
+  });
+
   it('takes slots under every key the caller names, so copies from different sources share a destination cap', async () => {
     const limiter = createLimiter({ perKey: 8, limits: { 'dst.example': 1 } });
     const sharedStore = createStore();
