@@ -5,6 +5,24 @@ import { addImage, createMemorySource, createMemoryTarget, createStore, type Mem
 
 const layers = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
 
+/**
+ * Holds the target's first write (and so its transfer slot) for a while, and
+ * returns how many checks (hasBlob) had been made by the end of that wait.
+ */
+function countChecksDuringFirstWrite(target: MemoryTarget): () => number {
+  const write = target.writeBlob.bind(target);
+  let counted = -1;
+  let writes = 0;
+  target.writeBlob = async (desc, body, options) => {
+    if (++writes === 1) {
+      for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+      counted = target.log.filter((c) => c.op === 'hasBlob').length;
+    }
+    await write(desc, body, options);
+  };
+  return () => counted;
+}
+
 describe('copy concurrency', () => {
   it('never has more blobs in flight than the cap, and does use the cap', async () => {
     const store = createStore();
@@ -27,23 +45,10 @@ describe('copy concurrency', () => {
     const store = createStore();
     const root = addImage(store, { layers: layers('l', 4) });
     const target = createMemoryTarget();
-    const write = target.writeBlob.bind(target);
-    let open!: () => void;
-    const gate = new Promise<void>((resolve) => (open = resolve));
-    let checkedDuringFirstWrite = -1;
-    let writes = 0;
-    target.writeBlob = async (desc, body, options) => {
-      if (++writes === 1) {
-        // Hold the only transfer slot until the other blobs had time to be asked about.
-        for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
-        checkedDuringFirstWrite = target.log.filter((c) => c.op === 'hasBlob').length;
-        open();
-      } else await gate;
-      await write(desc, body, options);
-    };
+    const checkedDuringFirstWrite = countChecksDuringFirstWrite(target);
     await copyImage(createMemorySource(store), target, root, { names: [], concurrency: 1 });
     // Config and four layers: all five asked about while the first one moved, each moved one at a time.
-    expect(checkedDuringFirstWrite).toBe(5);
+    expect(checkedDuringFirstWrite()).toBe(5);
     expect(target.maxInFlight).toBe(1);
     expect(target.store.blobs.size).toBe(5);
   });
@@ -111,16 +116,7 @@ describe('copy concurrency', () => {
     const store = createStore();
     const root = addImage(store, { layers: layers('l', 4) });
     const target = createMemoryTarget();
-    const write = target.writeBlob.bind(target);
-    let checkedDuringFirstWrite = -1;
-    let writes = 0;
-    target.writeBlob = async (desc, body, options) => {
-      if (++writes === 1) {
-        for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
-        checkedDuringFirstWrite = target.log.filter((c) => c.op === 'hasBlob').length;
-      }
-      await write(desc, body, options);
-    };
+    const checkedDuringFirstWrite = countChecksDuringFirstWrite(target);
     await copyImage(createMemorySource(store, { origin: { registry: 'src.example', repository: 'app' } }), target, root, {
       names: [],
       concurrency: 1,
@@ -128,7 +124,7 @@ describe('copy concurrency', () => {
       limiterKeys: ['src.example', 'dst.example'],
       checkLimiterKeys: ['dst.example'],
     });
-    expect(checkedDuringFirstWrite).toBe(5);
+    expect(checkedDuringFirstWrite()).toBe(5);
   });
 
   it('takes slots under every key the caller names, so copies from different sources share a destination cap', async () => {
