@@ -154,7 +154,9 @@ function ttyView(io: CliIo, out: Output, verb: ProgressVerb): ProgressView {
             break;
           }
           // Printed once above the moving lines, and its line lent to the next blob.
-          multi?.log(`${short(e.blob)}: ${shown}\n`);
+          // Erase to the end of the line: cli-progress clears only the first line it logs over, and
+          // a shorter final line would keep the tail of the longer one drawn there ("Pusheding Checksum").
+          multi?.log(`${short(e.blob)}: ${shown}\x1b[K\n`);
           const s = slots.find((x) => x.digest === e.blob.digest);
           if (s) {
             s.digest = undefined;

@@ -23,6 +23,46 @@ const blobs: Descriptor[] = Array.from({ length: 30 }, (_, i) => ({
 /** Two of the view's frames (it redraws 8 times a second). */
 const frames = () => new Promise((resolve) => setTimeout(resolve, 300));
 
+/**
+ * What a terminal shows after `text`, scrollback included: enough of a VT100
+ * for what cli-progress writes (cursor up, column, erase in line and below).
+ */
+function screen(text: string): string[] {
+  const lines: string[] = [''];
+  let row = 0;
+  let col = 0;
+  const put = (ch: string) => {
+    const line = (lines[row] ?? '').padEnd(col, ' ');
+    lines[row] = line.slice(0, col) + ch + line.slice(col + 1);
+    col++;
+  };
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i] as string;
+    if (ch === '\x1b') {
+      const m = /^\x1b\[(\??)(\d*)([A-Za-z])/.exec(text.slice(i));
+      if (!m) continue;
+      i += m[0].length - 1;
+      const n = Number(m[2] || '0');
+      if (m[1] === '?') continue;
+      if (m[3] === 'A') row = Math.max(0, row - (n || 1));
+      else if (m[3] === 'G') col = Math.max(0, (n || 1) - 1);
+      else if (m[3] === 'K') lines[row] = n === 2 ? '' : (lines[row] ?? '').slice(0, col);
+      else if (m[3] === 'J') {
+        lines[row] = (lines[row] ?? '').slice(0, col);
+        lines.length = row + 1;
+      }
+      continue;
+    }
+    if (ch === '\r') col = 0;
+    else if (ch === '\n') {
+      row++;
+      col = 0;
+      if (lines[row] === undefined) lines[row] = '';
+    } else put(ch);
+  }
+  return lines.map((l) => l.trimEnd());
+}
+
 /** How far up the view moved the cursor at most, to redraw its lines. */
 function highestRedraw(text: string): number {
   return Math.max(0, ...[...text.matchAll(/\x1b\[(\d+)A/g)].map((m) => Number(m[1])));
@@ -59,10 +99,13 @@ describe('TTY progress', () => {
   it('never redraws more lines than the terminal has when the blobs do not fit, and prints each blob once', async () => {
     const text = await push(12);
     expect(highestRedraw(text)).toBeLessThan(12);
+    // What the terminal shows: each blob's final line once, whole, and nothing left of the moving lines.
+    const shown = screen(text);
     for (const blob of blobs) {
       const id = blob.digest.slice(7, 19);
-      expect(text.split(`${id}: Pushed`)).toHaveLength(2);
+      expect(shown.filter((l) => l.startsWith(id))).toEqual([`${id}: Pushed`]);
     }
+    expect(shown.filter((l) => /Pushing \[|Verifying|Waiting/.test(l))).toEqual([]);
     expect(text).toContain('Pushing: 0/30 blobs done');
     // Each moving blob's line names it.
     expect(text).toContain(`${blobs[0]?.digest.slice(7, 19)}: Verifying Checksum`);
