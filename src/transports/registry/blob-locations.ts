@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { writeFileAtomic } from '../../internal/atomic-file.js';
 
 /**
@@ -11,17 +11,28 @@ import { writeFileAtomic } from '../../internal/atomic-file.js';
  * repositories. docker keeps the same knowledge in its distribution
  * metadata, skopeo in its blob-info cache.
  *
- * A hint, never trusted: a mount the registry refuses falls back to an
- * upload. One JSON file, `0600` (it names repositories the user reached),
+ * A hint, never trusted: a mount from a remembered place that the registry
+ * refuses, in whatever way, falls back to an upload, and the entry is
+ * dropped. One JSON file, `0600` (it names repositories the user reached),
  * rewritten whole and atomically; runs side by side may each drop what the
  * other learned, which only costs a mount that could have been.
  */
 export interface BlobLocations {
-  /** Repositories of `registry` that held `digest`, most recently seen first. */
+  /**
+   * Repositories of `registry` that held `digest`, most recently seen first;
+   * none once this run gave up on hints for `registry` (see `refused`).
+   */
   find(registry: string, digest: string): Promise<string[]>;
   /** Remember that `registry/repository` holds `digest` (kept in memory until `save`). */
   remember(registry: string, repository: string, digest: string): void;
-  /** Write what this run learned, over what the file holds now. Does nothing when nothing was learned. */
+  /**
+   * A mount from `repository` was refused: forget that place for `digest`.
+   * After a few refusals in one run (a registry that mounts nothing, or
+   * credentials that reach none of the places), hints for `registry` are
+   * given up until the run ends.
+   */
+  refused(registry: string, repository: string, digest: string): void;
+  /** Write what this run learned and forgot, over what the file holds now. Does nothing when there is nothing. */
   save(): Promise<void>;
 }
 
@@ -32,11 +43,19 @@ export interface BlobLocationsOptions {
   maxDigests?: number;
   /** Repositories kept per digest (default 3). */
   maxRepositories?: number;
+  /** Registries kept, the least recently used dropped first (default 20). */
+  maxRegistries?: number;
   /** Debug lines (an unreadable file, a failed save); never a secret. */
   log?: (line: string) => void;
 }
 
 const VERSION = 1;
+/** Refused hint mounts in one registry before this run stops trying hints there. */
+const REFUSALS_BEFORE_GIVING_UP = 3;
+/** A file larger than this was not written by these caps: it is ignored (and replaced). */
+const MAX_FILE_BYTES = 8 * 1024 * 1024;
+/** A repository name as the distribution spec allows it (lowercase path components). */
+const REPOSITORY = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
 
 /** registry → digest → repositories, most recent first; insertion order is recency. */
 type Table = Map<string, Map<string, string[]>>;
@@ -44,8 +63,12 @@ type Table = Map<string, Map<string, string[]>>;
 export function createBlobLocations(options: BlobLocationsOptions): BlobLocations {
   const maxDigests = options.maxDigests ?? 10_000;
   const maxRepositories = options.maxRepositories ?? 3;
-  /** What this run learned, in the order it learned it. */
-  const learned: Array<[string, string, string]> = [];
+  const maxRegistries = options.maxRegistries ?? 20;
+  /** What this run learned (same shape, same recency order). */
+  const learned: Table = new Map();
+  /** registry → digest → repositories that refused a mount of it in this run. */
+  const forgotten: Table = new Map();
+  const refusals = new Map<string, number>();
   let loaded: Promise<Table> | undefined;
   const table = (): Promise<Table> => {
     loaded ??= read(options.file, options.log);
@@ -54,53 +77,82 @@ export function createBlobLocations(options: BlobLocationsOptions): BlobLocation
 
   const add = (into: Table, registry: string, repository: string, digest: string): void => {
     let digests = into.get(registry);
-    if (!digests) {
-      digests = new Map();
-      into.set(registry, digests);
-    }
+    // Re-inserted: the most recently used registry and digest go last, the oldest are dropped first.
+    into.delete(registry);
+    digests ??= new Map();
+    into.set(registry, digests);
     const repositories = [repository, ...(digests.get(digest) ?? []).filter((r) => r !== repository)].slice(0, maxRepositories);
-    // Re-inserted: the most recently seen digest goes last, the oldest is dropped first.
     digests.delete(digest);
     digests.set(digest, repositories);
-    for (const oldest of digests.keys()) {
-      if (digests.size <= maxDigests) break;
-      digests.delete(oldest);
+  };
+  const trim = (into: Table): void => {
+    for (const registry of into.keys()) {
+      if (into.size <= maxRegistries) break;
+      into.delete(registry);
     }
+    for (const digests of into.values()) {
+      for (const oldest of digests.keys()) {
+        if (digests.size <= maxDigests) break;
+        digests.delete(oldest);
+      }
+    }
+  };
+  const remove = (from: Table, registry: string, repository: string, digest: string): void => {
+    const digests = from.get(registry);
+    const left = digests?.get(digest)?.filter((r) => r !== repository);
+    if (!digests || left === undefined) return;
+    if (left.length > 0) digests.set(digest, left);
+    else digests.delete(digest);
   };
 
   return {
     async find(registry, digest) {
-      const seen = learned.filter(([r, , d]) => r === registry && d === digest).map(([, repo]) => repo);
+      if ((refusals.get(registry) ?? 0) >= REFUSALS_BEFORE_GIVING_UP) return [];
+      const gone = forgotten.get(registry)?.get(digest) ?? [];
       const stored = (await table()).get(registry)?.get(digest) ?? [];
-      return [...new Set([...seen.reverse(), ...stored])];
+      return [...new Set([...(learned.get(registry)?.get(digest) ?? []), ...stored])].filter((r) => !gone.includes(r));
     },
     remember(registry, repository, digest) {
-      learned.push([registry, repository, digest]);
+      add(learned, registry, repository, digest);
+      remove(forgotten, registry, repository, digest);
+    },
+    refused(registry, repository, digest) {
+      refusals.set(registry, (refusals.get(registry) ?? 0) + 1);
+      remove(learned, registry, repository, digest);
+      add(forgotten, registry, repository, digest);
     },
     async save() {
-      if (learned.length === 0) return;
+      if (learned.size === 0 && forgotten.size === 0) return;
       // Read again: another run may have written since this one loaded.
       const current = await read(options.file, options.log);
-      for (const [registry, repository, digest] of learned) add(current, registry, repository, digest);
+      for (const [registry, digests] of forgotten) {
+        for (const [digest, repositories] of digests) for (const repository of repositories) remove(current, registry, repository, digest);
+      }
+      for (const [registry, digests] of learned) {
+        for (const [digest, repositories] of digests) for (const repository of [...repositories].reverse()) add(current, registry, repository, digest);
+      }
+      trim(current);
       const json = {
         version: VERSION,
         registries: Object.fromEntries([...current].map(([registry, digests]) => [registry, Object.fromEntries(digests)])),
       };
       // A hint: not worth an fsync at the end of every command.
       await writeFileAtomic(options.file, `${JSON.stringify(json)}\n`, { mode: 0o600, durable: false });
-      learned.length = 0;
+      learned.clear();
+      forgotten.clear();
       loaded = Promise.resolve(current);
     },
   };
 }
 
-/** The file's table; empty when it is missing, unreadable or not ours (it is only a hint). */
+/** The file's table; empty when it is missing, unreadable, too large or not ours (it is only a hint). */
 async function read(file: string, log: ((line: string) => void) | undefined): Promise<Table> {
   let text: string;
   try {
+    if ((await stat(file)).size > MAX_FILE_BYTES) throw new Error(`larger than ${MAX_FILE_BYTES} bytes`);
     text = await readFile(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') log?.(`blob locations: cannot read ${file}: ${(err as Error).message}`);
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') log?.(`blob locations: ignoring ${file}: ${(err as Error).message}`);
     return new Map();
   }
   const table: Table = new Map();
@@ -109,9 +161,12 @@ async function read(file: string, log: ((line: string) => void) | undefined): Pr
     if (parsed.version !== VERSION || typeof parsed.registries !== 'object' || parsed.registries === null) throw new Error('not a version 1 table');
     for (const [registry, digests] of Object.entries(parsed.registries as Record<string, unknown>)) {
       if (typeof digests !== 'object' || digests === null) continue;
-      const entries = Object.entries(digests as Record<string, unknown>).filter(
-        (e): e is [string, string[]] => Array.isArray(e[1]) && e[1].every((r) => typeof r === 'string'),
-      );
+      const entries: Array<[string, string[]]> = [];
+      for (const [digest, repositories] of Object.entries(digests as Record<string, unknown>)) {
+        // Only names a registry could hold: a hand-edited entry must not become a request.
+        const names = Array.isArray(repositories) ? repositories.filter((r): r is string => typeof r === 'string' && REPOSITORY.test(r)) : [];
+        if (names.length > 0) entries.push([digest, names]);
+      }
       table.set(registry, new Map(entries));
     }
   } catch (err) {

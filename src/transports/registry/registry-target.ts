@@ -202,10 +202,22 @@ export function createRegistryTarget(client: RegistryClient, ref: Reference, opt
       // stale hint costs a refused mount (and the session it opens) before the upload.
       const candidates = [...new Set([...fromSource, ...known])].filter((r) => r !== ref.repository).slice(0, MOUNT_TRIES);
       for (const from of candidates) {
-        if (await client.mountBlob(repo, desc.digest, from, signalOf(opts))) {
-          seen(desc);
-          return from === origin.repository ? true : from;
+        const remembered = from !== origin.repository;
+        let mounted: boolean;
+        try {
+          mounted = await client.mountBlob(repo, desc.digest, from, signalOf(opts));
+        } catch (err) {
+          // A remembered place must never fail the copy: a registry refusing the mount in any
+          // way (403, 404, 405, a token service that says no) only means no mount from there.
+          if (!remembered || !isGantryError(err) || err.code === 'INTERRUPTED' || opts?.signal?.aborted) throw err;
+          log?.(`registry target: mount of ${desc.digest} from ${from} (remembered) failed: ${err.code}; the blob will be copied`);
+          mounted = false;
         }
+        if (mounted) {
+          seen(desc);
+          return remembered ? from : true;
+        }
+        if (remembered) locations?.refused(ref.registry, from, desc.digest);
       }
       return false;
     },

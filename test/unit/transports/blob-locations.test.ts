@@ -73,4 +73,42 @@ describe('blob locations', () => {
     await locations.save();
     expect(await createBlobLocations({ file: join(dir, 'x.json') }).find('reg.example', D1)).toEqual(['a']);
   });
+
+  it('forgets a place that refused a mount, and gives up on hints for a registry after a few refusals in one run', async () => {
+    const locations = createBlobLocations({ file });
+    for (const digest of [D1, D2, D3]) {
+      locations.remember('reg.example', 'a', digest);
+      locations.remember('reg.example', 'b', digest);
+    }
+    locations.refused('reg.example', 'b', D1);
+    expect(await locations.find('reg.example', D1)).toEqual(['a']);
+    locations.refused('reg.example', 'a', D1);
+    expect(await locations.find('reg.example', D2)).toEqual(['b', 'a']);
+    locations.refused('reg.example', 'b', D2);
+    // Three refusals: this run asks no more of reg.example's hints.
+    expect(await locations.find('reg.example', D3)).toEqual([]);
+    await locations.save();
+    const next = createBlobLocations({ file });
+    expect(await next.find('reg.example', D1)).toEqual([]);
+    expect(await next.find('reg.example', D2)).toEqual(['a']);
+    expect(await next.find('reg.example', D3)).toEqual(['b', 'a']);
+  });
+
+  it('keeps the most recently used registries only, and reads no name a registry could not hold', async () => {
+    const locations = createBlobLocations({ file, maxRegistries: 2 });
+    for (const registry of ['one.example', 'two.example', 'three.example']) locations.remember(registry, 'app', D1);
+    await locations.save();
+    const saved = JSON.parse(await readFile(file, 'utf8'));
+    expect(Object.keys(saved.registries)).toEqual(['two.example', 'three.example']);
+    saved.registries['two.example'][D1] = ['Old/Repo', '../x', 'fine/name'];
+    await writeFile(file, JSON.stringify(saved));
+    expect(await createBlobLocations({ file }).find('two.example', D1)).toEqual(['fine/name']);
+  });
+
+  it('ignores a file larger than any it writes', async () => {
+    await writeFile(file.replace('state/', ''), 'x'.repeat(9 * 1024 * 1024));
+    const lines: string[] = [];
+    expect(await createBlobLocations({ file: file.replace('state/', ''), log: (l) => lines.push(l) }).find('reg.example', D1)).toEqual([]);
+    expect(lines.join('\n')).toMatch(/larger than/);
+  });
 });
