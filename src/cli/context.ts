@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { createDockerCredentials, type DockerCredentials } from '../credentials/index.js';
+import type { Credential } from '../credentials/types.js';
 import { createRegistryClient } from '../registry/index.js';
 import type { RegistryClient } from '../registry/types.js';
 import { stateDir } from '../transports/local-store/index.js';
@@ -108,6 +110,7 @@ export class CommandContext {
   blobLocations(): BlobLocations {
     this.locations ??= createBlobLocations({
       file: join(stateDir(this.io.env), 'blob-locations.json'),
+      identity: async (registry) => identityKey(registry, (await (await this.credentials()).get(registry))?.credential),
       ...(this.debugLog() ? { log: this.debugLog() } : {}),
     });
     return this.locations;
@@ -122,4 +125,15 @@ export class CommandContext {
     }
     if (this.clientPromise) await (await this.clientPromise).close();
   }
+}
+
+/**
+ * Whose hints (BlobLocations) a credential sees: a hash of who it logs in as
+ * (the username, else the token itself), never stored in the clear; '' when
+ * anonymous.
+ */
+function identityKey(registry: string, credential: Credential | undefined): string {
+  const who = credential?.username ?? credential?.identityToken ?? credential?.registryToken;
+  if (!who) return '';
+  return createHash('sha256').update(`gantry blob-locations\n${registry}\n${who}`).digest('hex').slice(0, 16);
 }

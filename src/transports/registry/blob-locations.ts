@@ -13,7 +13,10 @@ import { writeFileAtomic } from '../../internal/atomic-file.js';
  *
  * A hint, never trusted: a mount from a remembered place that the registry
  * refuses, in whatever way, falls back to an upload, and the entry is
- * dropped. One JSON file, `0600` (it names repositories the user reached),
+ * dropped. What one identity (`options.identity`: whose credentials) saw
+ * is offered to that identity only, as docker keys its metadata by the auth
+ * config: another user of the same `GANTRY_HOME` never asks for a mount
+ * from, nor names in a token request, a repository only the first reached. One JSON file, `0600` (it names repositories the user reached),
  * rewritten whole and atomically; runs side by side may each drop what the
  * other learned, which only costs a mount that could have been.
  */
@@ -45,6 +48,12 @@ export interface BlobLocationsOptions {
   maxRepositories?: number;
   /** Registries kept, the least recently used dropped first (default 20). */
   maxRegistries?: number;
+  /**
+   * Who asks at `registry`: an opaque key for the credentials used there
+   * (a hash; '' for anonymous access). Entries are kept per registry and
+   * identity. Default: '' for every registry.
+   */
+  identity?: (registry: string) => Promise<string>;
   /** Debug lines (an unreadable file, a failed save); never a secret. */
   log?: (line: string) => void;
 }
@@ -57,7 +66,7 @@ const MAX_FILE_BYTES = 8 * 1024 * 1024;
 /** A repository name as the distribution spec allows it (lowercase path components). */
 const REPOSITORY = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
 
-/** registry → digest → repositories, most recent first; insertion order is recency. */
+/** registry (with its identity, in the file) → digest → repositories, most recent first; insertion order is recency. */
 type Table = Map<string, Map<string, string[]>>;
 
 export function createBlobLocations(options: BlobLocationsOptions): BlobLocations {
@@ -73,6 +82,25 @@ export function createBlobLocations(options: BlobLocationsOptions): BlobLocation
   const table = (): Promise<Table> => {
     loaded ??= read(options.file, options.log);
     return loaded;
+  };
+  const identities = new Map<string, Promise<string | undefined>>();
+  /**
+   * The file's key for `registry` under this run's identity there: `registry` alone when
+   * anonymous; undefined when the identity cannot be told (a failing credential helper):
+   * then nothing is read or written for it.
+   */
+  const keyFor = async (registry: string): Promise<string | undefined> => {
+    let identity = identities.get(registry);
+    if (identity === undefined) {
+      identity = (options.identity ? options.identity(registry) : Promise.resolve('')).catch((err: unknown) => {
+        options.log?.(`blob locations: no hints for ${registry}: ${(err as Error).message}`);
+        return undefined;
+      });
+      identities.set(registry, identity);
+    }
+    const who = await identity;
+    if (who === undefined) return undefined;
+    return who ? `${registry} ${who}` : registry;
   };
 
   const add = (into: Table, registry: string, repository: string, digest: string): void => {
@@ -109,7 +137,8 @@ export function createBlobLocations(options: BlobLocationsOptions): BlobLocation
     async find(registry, digest) {
       if ((refusals.get(registry) ?? 0) >= REFUSALS_BEFORE_GIVING_UP) return [];
       const gone = forgotten.get(registry)?.get(digest) ?? [];
-      const stored = (await table()).get(registry)?.get(digest) ?? [];
+      const key = await keyFor(registry);
+      const stored = key === undefined ? [] : ((await table()).get(key)?.get(digest) ?? []);
       return [...new Set([...(learned.get(registry)?.get(digest) ?? []), ...stored])].filter((r) => !gone.includes(r));
     },
     remember(registry, repository, digest) {
@@ -126,10 +155,14 @@ export function createBlobLocations(options: BlobLocationsOptions): BlobLocation
       // Read again: another run may have written since this one loaded.
       const current = await read(options.file, options.log);
       for (const [registry, digests] of forgotten) {
-        for (const [digest, repositories] of digests) for (const repository of repositories) remove(current, registry, repository, digest);
+        const key = await keyFor(registry);
+        if (key === undefined) continue;
+        for (const [digest, repositories] of digests) for (const repository of repositories) remove(current, key, repository, digest);
       }
       for (const [registry, digests] of learned) {
-        for (const [digest, repositories] of digests) for (const repository of [...repositories].reverse()) add(current, registry, repository, digest);
+        const key = await keyFor(registry);
+        if (key === undefined) continue;
+        for (const [digest, repositories] of digests) for (const repository of [...repositories].reverse()) add(current, key, repository, digest);
       }
       trim(current);
       const json = {

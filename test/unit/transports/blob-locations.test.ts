@@ -111,4 +111,25 @@ describe('blob locations', () => {
     expect(await createBlobLocations({ file: file.replace('state/', ''), log: (l) => lines.push(l) }).find('reg.example', D1)).toEqual([]);
     expect(lines.join('\n')).toMatch(/larger than/);
   });
+
+  it("offers what one identity saw to that identity only; a failing identity lookup means no hints, not a failure", async () => {
+    const as = (who: string) => createBlobLocations({ file, identity: async () => who });
+    const alice = as('alice-key');
+    alice.remember('reg.example', 'secret/app', D1);
+    await alice.save();
+    const anonymous = createBlobLocations({ file });
+    anonymous.remember('reg.example', 'public/app', D1);
+    await anonymous.save();
+    expect(await as('alice-key').find('reg.example', D1)).toEqual(['secret/app']);
+    expect(await as('carol-key').find('reg.example', D1)).toEqual([]);
+    expect(await createBlobLocations({ file }).find('reg.example', D1)).toEqual(['public/app']);
+
+    const broken = createBlobLocations({ file, identity: async () => Promise.reject(new Error('helper failed')) });
+    broken.remember('reg.example', 'other/app', D2);
+    expect(await broken.find('reg.example', D1)).toEqual([]);
+    // What it learned in this run it may use; it writes nothing under an identity it cannot tell.
+    expect(await broken.find('reg.example', D2)).toEqual(['other/app']);
+    await broken.save();
+    expect(await createBlobLocations({ file }).find('reg.example', D2)).toEqual([]);
+  });
 });
