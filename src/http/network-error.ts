@@ -1,5 +1,6 @@
 import { GantryError } from '../errors/index.js';
 import { redactUrl } from '../internal/redact.js';
+import { isInsecureByDefault } from '../reference/index.js';
 
 /** Node's and OpenSSL's codes for a certificate that does not check out. */
 const CERT_CODES = new Set([
@@ -109,7 +110,8 @@ export function classifyNetworkError(err: unknown, request: { method: string; ur
   }
   return {
     error: new GantryError('NETWORK', `${where}: ${reason}`, {
-      hint: 'Check the registry address, the network, and HTTPS_PROXY/NO_PROXY.',
+      // Loopback never goes through a proxy (dispatchers), so naming one would mislead.
+      hint: isInsecureByDefault(new URL(request.url).host) ? 'Check the registry address and port, and that the registry is running.' : 'Check the registry address, the network, and HTTPS_PROXY/NO_PROXY.',
       cause: err,
       details,
     }),

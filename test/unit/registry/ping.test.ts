@@ -66,6 +66,8 @@ describe('ping', () => {
       (e: unknown) => e,
     );
     expect(err).toMatchObject({ code: 'NETWORK', message: expect.stringMatching(new RegExp(`^GET http://${host}/v2/: .*\\(HTTPS failed too: GET https://${host}/v2/`)) });
+    // Loopback never goes through a proxy: the hint does not send the user looking at one.
+    expect((err as { hint?: string }).hint).toMatch(/registry is running/);
   });
 
   it('names an HTTP server that is no registry as such, not as a TLS failure', async () => {
