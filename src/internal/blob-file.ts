@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { GantryError } from '../errors/index.js';
 import { abortError, throwIfAborted } from './abort.js';
 import { syncDirectory } from './atomic-file.js';
-import { isIntegrityError, type IncrementalHash } from './content-check.js';
+import { digestMismatchError, isIntegrityError, sizeMismatchError, type IncrementalHash } from './content-check.js';
 import { withFileLock } from './file-lock.js';
 import { createVerifiedFileWriter } from './verified-file-writer.js';
 import { makeDirs } from './make-dirs.js';
@@ -126,20 +126,56 @@ export async function writeStagedFile(options: WriteStagedFileOptions): Promise<
 
 async function writeUnstaged(options: WriteStagedFileOptions): Promise<void> {
   const temp = `${options.partialPath}.${randomBytes(6).toString('hex')}.tmp`;
-  const hash = options.newHash();
+  // Small content is taken whole and checked in memory before any file exists: no stream
+  // writer, no pipeline, one write (a pull of 200 small layers did all that 200 times).
+  const bytes = await readVerified(options);
   try {
-    // Nothing of a small write is worth keeping: whatever failed, the file goes.
-    await streamVerified(options, { path: temp, hash, seen: 0, keepOnFailure: () => false });
-  } finally {
-    hash.dispose?.();
-  }
-  try {
+    const handle = await open(temp, 'wx', options.mode ?? 0o644);
+    try {
+      await handle.writeFile(bytes);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    throwIfAborted(options.signal);
     await rename(temp, options.finalPath);
   } catch (err) {
+    // Nothing of a small write is worth keeping: whatever failed, the file goes.
     await unlinkIfPresent(temp);
     throw err;
   }
   await syncDirectoryCoalesced(dirname(options.finalPath));
+}
+
+/** The whole body, checked against size and digest as it comes (at most UNSTAGED_MAX_BYTES). */
+async function readVerified(options: WriteStagedFileOptions): Promise<Buffer> {
+  const hash = options.newHash();
+  const chunks: Buffer[] = [];
+  let seen = 0;
+  // A body that stalls must still end on abort: destroying it ends the loop below.
+  const { signal, body } = options;
+  const onAbort = (): void => {
+    body.destroy(abortError(signal as AbortSignal));
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      throwIfAborted(options.signal);
+      seen += chunk.byteLength;
+      if (seen > options.size) throw sizeMismatchError(options.digest, options.size, seen);
+      hash.update(chunk);
+      chunks.push(chunk);
+      options.onProgress?.(seen);
+    }
+    throwIfAborted(options.signal);
+    if (seen !== options.size) throw sizeMismatchError(options.digest, options.size, seen);
+    const actual = await hash.digest();
+    if (actual !== options.digest) throw digestMismatchError(options.digest, actual, seen);
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    hash.dispose?.();
+  }
+  return Buffer.concat(chunks, seen);
 }
 
 /**

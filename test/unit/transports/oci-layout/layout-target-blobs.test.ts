@@ -187,6 +187,25 @@ describe('OCI layout target: writing blobs', () => {
     expect(await partials()).toEqual([]);
   });
 
+  it('a small blob whose body stalls ends on abort with INTERRUPTED, and leaves nothing', async () => {
+    const target = createOciLayoutTarget(dir);
+    const { bytes, desc } = blob(300_000);
+    const controller = new AbortController();
+    let sent = false;
+    const body = new Readable({
+      read() {
+        if (sent) return;
+        sent = true;
+        this.push(bytes.subarray(0, 40_000));
+        setTimeout(() => controller.abort(), 10);
+      },
+    });
+    await expect(target.writeBlob(desc, body, { from: 0, signal: controller.signal })).rejects.toMatchObject({ code: 'INTERRUPTED' });
+    expect(body.destroyed).toBe(true);
+    expect(await exists(finalPath(desc))).toBe(false);
+    expect(await readdir(join(dir, 'blobs', 'sha256')).then((names) => names.filter((n) => n.endsWith('.tmp')))).toEqual([]);
+  });
+
   it('stores manifests only when their bytes match the descriptor', async () => {
     const target = createOciLayoutTarget(dir);
     const bytes = Buffer.from('{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}');
