@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { createDockerCredentials, type DockerCredentials } from '../credentials/index.js';
-import type { Credential } from '../credentials/types.js';
+import type { Credential, CredentialSource } from '../credentials/types.js';
 import { createRegistryClient } from '../registry/index.js';
 import type { RegistryClient } from '../registry/types.js';
 import { stateDir } from '../transports/local-store/index.js';
@@ -36,6 +36,7 @@ export class CommandContext {
   /** Blobs this command's registry targets found or put there (RegistryTargetOptions.present). */
   readonly blobsPresent = new Set<string>();
   private locations: BlobLocations | undefined;
+  private readonly credentialLookups = new Map<string, Promise<CredentialSource | undefined>>();
 
   constructor(io: CliIo, globals: GlobalOptions, signal: AbortSignal) {
     this.io = io;
@@ -94,7 +95,7 @@ export class CommandContext {
       const caFile = this.globals.caFile ?? settings.caFile;
       return createRegistryClient({
         version: VERSION,
-        credentials: async (host: string) => (await credentials.get(host))?.credential,
+        credentials: async (host: string) => (await this.credentialFor(host, credentials))?.credential,
         insecure: this.globals.insecure ? true : settings.insecureRegistries,
         ...(caFile ? { caFile } : {}),
         ...(this.debugLog() ? { log: this.debugLog() } : {}),
@@ -106,11 +107,25 @@ export class CommandContext {
     return this.clientPromise;
   }
 
+  /**
+   * The stored credential for `host`, looked up once per command: the client
+   * and the blob-location hints both need it, and a credential helper is a
+   * process to start.
+   */
+  private credentialFor(host: string, credentials: DockerCredentials): Promise<CredentialSource | undefined> {
+    let lookup = this.credentialLookups.get(host);
+    if (lookup === undefined || this.credentialsValue !== credentials) {
+      lookup = credentials.get(host);
+      this.credentialLookups.set(host, lookup);
+    }
+    return lookup;
+  }
+
   /** Where blobs were seen in registries, kept across commands (saved by `close`). */
   blobLocations(): BlobLocations {
     this.locations ??= createBlobLocations({
       file: join(stateDir(this.io.env), 'blob-locations.json'),
-      identity: async (registry) => identityKey(registry, (await (await this.credentials()).get(registry))?.credential),
+      identity: async (registry) => identityKey(registry, (await this.credentialFor(registry, await this.credentials()))?.credential),
       ...(this.debugLog() ? { log: this.debugLog() } : {}),
     });
     return this.locations;
