@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { createDockerCredentials, type DockerCredentials } from '../credentials/index.js';
-import type { Credential, CredentialSource } from '../credentials/types.js';
+import type { CredentialSource } from '../credentials/types.js';
+import { identityKey } from './credential-identity.js';
 import { createRegistryClient } from '../registry/index.js';
 import type { RegistryClient } from '../registry/types.js';
 import { stateDir } from '../transports/local-store/index.js';
@@ -140,15 +140,4 @@ export class CommandContext {
     }
     if (this.clientPromise) await (await this.clientPromise).close();
   }
-}
-
-/**
- * Whose hints (BlobLocations) a credential sees: a hash of who it logs in as
- * (the username, else the token itself), never stored in the clear; '' when
- * anonymous.
- */
-function identityKey(registry: string, credential: Credential | undefined): string {
-  const who = credential?.username ?? credential?.identityToken ?? credential?.registryToken;
-  if (!who) return '';
-  return createHash('sha256').update(`gantry blob-locations\n${registry}\n${who}`).digest('hex').slice(0, 16);
 }

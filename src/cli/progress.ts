@@ -156,7 +156,9 @@ function ttyView(io: CliIo, out: Output, verb: ProgressVerb): ProgressView {
           // Printed once above the moving lines, and its line lent to the next blob.
           // Erase to the end of the line: cli-progress clears only the first line it logs over, and
           // a shorter final line would keep the tail of the longer one drawn there ("Pusheding Checksum").
-          multi?.log(`${short(e.blob)}: ${shown}\x1b[K\n`);
+          // Wrapping is on for it (cli-progress turns it off while it draws): a long line, such as a
+          // mount from a long repository name, stays whole in the scrollback.
+          multi?.log(`\x1b[?7h${short(e.blob)}: ${shown}\x1b[K\n\x1b[?7l`);
           const s = slots.find((x) => x.digest === e.blob.digest);
           if (s) {
             s.digest = undefined;

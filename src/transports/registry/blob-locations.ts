@@ -35,6 +35,15 @@ export interface BlobLocations {
    * given up until the run ends.
    */
   refused(registry: string, repository: string, digest: string): void;
+  /** A mount from a remembered place worked: the registry mounts, whatever its refusals. */
+  mounted(registry: string): void;
+  /**
+   * True when hints for `registry` are given up: in this run after a few
+   * refusals, or for a day after a run that saw only refusals there (a
+   * registry that mounts nothing, as ECR by default, would otherwise cost a
+   * refused mount per blob on every push).
+   */
+  givenUp(registry: string): Promise<boolean>;
   /** Write what this run learned and forgot, over what the file holds now. Does nothing when there is nothing. */
   save(): Promise<void>;
 }
@@ -56,30 +65,45 @@ export interface BlobLocationsOptions {
   identity?: (registry: string) => Promise<string>;
   /** Debug lines (an unreadable file, a failed save); never a secret. */
   log?: (line: string) => void;
+  /** The clock, in ms since the epoch (tests). Default Date.now. */
+  now?: () => number;
 }
 
-const VERSION = 1;
+/** 2: entries keyed by registry and identity (1 had no identities: its entries are not read). */
+const VERSION = 2;
 /** Refused hint mounts in one registry before this run stops trying hints there. */
 const REFUSALS_BEFORE_GIVING_UP = 3;
-/** A file larger than this was not written by these caps: it is ignored (and replaced). */
-const MAX_FILE_BYTES = 8 * 1024 * 1024;
+/** How long a registry that only refused stays without hints. */
+const GIVE_UP_MS = 24 * 60 * 60 * 1000;
+/** What a save keeps at most (oldest entries of the least recently used registries go first): ~10,000 entries. */
+const BUDGET_BYTES = 2 * 1024 * 1024;
+/** A file larger than this was not written by gantry: it is ignored (and replaced). */
+const MAX_FILE_BYTES = 2 * BUDGET_BYTES;
 /** A repository name as the distribution spec allows it (lowercase path components). */
 const REPOSITORY = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
 
 /** registry (with its identity, in the file) → digest → repositories, most recent first; insertion order is recency. */
 type Table = Map<string, Map<string, string[]>>;
 
+/** The file: the table, and registries given up until a time (ms since the epoch). */
+interface Stored {
+  table: Table;
+  refused: Map<string, number>;
+}
+
 export function createBlobLocations(options: BlobLocationsOptions): BlobLocations {
   const maxDigests = options.maxDigests ?? 10_000;
   const maxRepositories = options.maxRepositories ?? 3;
   const maxRegistries = options.maxRegistries ?? 20;
+  const now = options.now ?? Date.now;
   /** What this run learned (same shape, same recency order). */
   const learned: Table = new Map();
   /** registry → digest → repositories that refused a mount of it in this run. */
   const forgotten: Table = new Map();
   const refusals = new Map<string, number>();
-  let loaded: Promise<Table> | undefined;
-  const table = (): Promise<Table> => {
+  const worked = new Set<string>();
+  let loaded: Promise<Stored> | undefined;
+  const stored = (): Promise<Stored> => {
     loaded ??= read(options.file, options.log);
     return loaded;
   };
@@ -113,18 +137,6 @@ export function createBlobLocations(options: BlobLocationsOptions): BlobLocation
     digests.delete(digest);
     digests.set(digest, repositories);
   };
-  const trim = (into: Table): void => {
-    for (const registry of into.keys()) {
-      if (into.size <= maxRegistries) break;
-      into.delete(registry);
-    }
-    for (const digests of into.values()) {
-      for (const oldest of digests.keys()) {
-        if (digests.size <= maxDigests) break;
-        digests.delete(oldest);
-      }
-    }
-  };
   const remove = (from: Table, registry: string, repository: string, digest: string): void => {
     const digests = from.get(registry);
     const left = digests?.get(digest)?.filter((r) => r !== repository);
@@ -132,14 +144,44 @@ export function createBlobLocations(options: BlobLocationsOptions): BlobLocation
     if (left.length > 0) digests.set(digest, left);
     else digests.delete(digest);
   };
+  /** Within the caps, and within BUDGET_BYTES written: the oldest entries of the least recently used registries go first. */
+  const trim = (into: Table): void => {
+    for (const registry of into.keys()) {
+      if (into.size <= maxRegistries) break;
+      into.delete(registry);
+    }
+    let bytes = 0;
+    for (const [registry, digests] of into) {
+      for (const oldest of digests.keys()) {
+        if (digests.size <= maxDigests) break;
+        digests.delete(oldest);
+      }
+      bytes += registry.length + 8;
+      for (const [digest, repositories] of digests) bytes += entryBytes(digest, repositories);
+    }
+    for (const [registry, digests] of into) {
+      for (const [digest, repositories] of digests) {
+        if (bytes <= BUDGET_BYTES) return;
+        digests.delete(digest);
+        bytes -= entryBytes(digest, repositories);
+      }
+      into.delete(registry);
+    }
+  };
+  const givenUpInRun = (registry: string): boolean => (refusals.get(registry) ?? 0) >= REFUSALS_BEFORE_GIVING_UP && !worked.has(registry);
+  const givenUp = async (registry: string): Promise<boolean> => {
+    if (givenUpInRun(registry)) return true;
+    if (worked.has(registry)) return false;
+    return ((await stored()).refused.get(registry) ?? 0) > now();
+  };
 
   return {
     async find(registry, digest) {
-      if ((refusals.get(registry) ?? 0) >= REFUSALS_BEFORE_GIVING_UP) return [];
+      if (await givenUp(registry)) return [];
       const gone = forgotten.get(registry)?.get(digest) ?? [];
       const key = await keyFor(registry);
-      const stored = key === undefined ? [] : ((await table()).get(key)?.get(digest) ?? []);
-      return [...new Set([...(learned.get(registry)?.get(digest) ?? []), ...stored])].filter((r) => !gone.includes(r));
+      const known = key === undefined ? [] : ((await stored()).table.get(key)?.get(digest) ?? []);
+      return [...new Set([...(learned.get(registry)?.get(digest) ?? []), ...known])].filter((r) => !gone.includes(r));
     },
     remember(registry, repository, digest) {
       add(learned, registry, repository, digest);
@@ -150,24 +192,33 @@ export function createBlobLocations(options: BlobLocationsOptions): BlobLocation
       remove(learned, registry, repository, digest);
       add(forgotten, registry, repository, digest);
     },
+    mounted(registry) {
+      worked.add(registry);
+    },
+    givenUp,
     async save() {
-      if (learned.size === 0 && forgotten.size === 0) return;
+      const gaveUp = [...refusals.keys()].filter(givenUpInRun);
+      if (learned.size === 0 && forgotten.size === 0 && gaveUp.length === 0 && worked.size === 0) return;
       // Read again: another run may have written since this one loaded.
       const current = await read(options.file, options.log);
       for (const [registry, digests] of forgotten) {
         const key = await keyFor(registry);
         if (key === undefined) continue;
-        for (const [digest, repositories] of digests) for (const repository of repositories) remove(current, key, repository, digest);
+        for (const [digest, repositories] of digests) for (const repository of repositories) remove(current.table, key, repository, digest);
       }
       for (const [registry, digests] of learned) {
         const key = await keyFor(registry);
         if (key === undefined) continue;
-        for (const [digest, repositories] of digests) for (const repository of [...repositories].reverse()) add(current, key, repository, digest);
+        for (const [digest, repositories] of digests) for (const repository of [...repositories].reverse()) add(current.table, key, repository, digest);
       }
-      trim(current);
+      trim(current.table);
+      for (const registry of gaveUp) current.refused.set(registry, now() + GIVE_UP_MS);
+      for (const registry of worked) current.refused.delete(registry);
+      for (const [registry, until] of current.refused) if (until <= now()) current.refused.delete(registry);
       const json = {
         version: VERSION,
-        registries: Object.fromEntries([...current].map(([registry, digests]) => [registry, Object.fromEntries(digests)])),
+        registries: Object.fromEntries([...current.table].map(([registry, digests]) => [registry, Object.fromEntries(digests)])),
+        refused: Object.fromEntries(current.refused),
       };
       // A hint: not worth an fsync at the end of every command.
       await writeFileAtomic(options.file, `${JSON.stringify(json)}\n`, { mode: 0o600, durable: false });
@@ -178,20 +229,26 @@ export function createBlobLocations(options: BlobLocationsOptions): BlobLocation
   };
 }
 
-/** The file's table; empty when it is missing, unreadable, too large or not ours (it is only a hint). */
-async function read(file: string, log: ((line: string) => void) | undefined): Promise<Table> {
+/** The bytes one entry takes in the file, about: `"digest":["repo",...],`. */
+function entryBytes(digest: string, repositories: readonly string[]): number {
+  return digest.length + 6 + repositories.reduce((n, r) => n + r.length + 3, 0);
+}
+
+/** The file's contents; empty when it is missing, unreadable, too large or not ours (it is only a hint). */
+async function read(file: string, log: ((line: string) => void) | undefined): Promise<Stored> {
+  const empty = (): Stored => ({ table: new Map(), refused: new Map() });
   let text: string;
   try {
     if ((await stat(file)).size > MAX_FILE_BYTES) throw new Error(`larger than ${MAX_FILE_BYTES} bytes`);
     text = await readFile(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') log?.(`blob locations: ignoring ${file}: ${(err as Error).message}`);
-    return new Map();
+    return empty();
   }
-  const table: Table = new Map();
+  const result = empty();
   try {
-    const parsed = JSON.parse(text) as { version?: unknown; registries?: unknown };
-    if (parsed.version !== VERSION || typeof parsed.registries !== 'object' || parsed.registries === null) throw new Error('not a version 1 table');
+    const parsed = JSON.parse(text) as { version?: unknown; registries?: unknown; refused?: unknown };
+    if (parsed.version !== VERSION || typeof parsed.registries !== 'object' || parsed.registries === null) throw new Error(`not a version ${VERSION} table`);
     for (const [registry, digests] of Object.entries(parsed.registries as Record<string, unknown>)) {
       if (typeof digests !== 'object' || digests === null) continue;
       const entries: Array<[string, string[]]> = [];
@@ -200,11 +257,16 @@ async function read(file: string, log: ((line: string) => void) | undefined): Pr
         const names = Array.isArray(repositories) ? repositories.filter((r): r is string => typeof r === 'string' && REPOSITORY.test(r)) : [];
         if (names.length > 0) entries.push([digest, names]);
       }
-      table.set(registry, new Map(entries));
+      result.table.set(registry, new Map(entries));
+    }
+    if (typeof parsed.refused === 'object' && parsed.refused !== null) {
+      for (const [registry, until] of Object.entries(parsed.refused as Record<string, unknown>)) {
+        if (typeof until === 'number' && Number.isFinite(until)) result.refused.set(registry, until);
+      }
     }
   } catch (err) {
     log?.(`blob locations: ignoring ${file}: ${(err as Error).message}`);
-    return new Map();
+    return empty();
   }
-  return table;
+  return result;
 }

@@ -202,7 +202,11 @@ export function createRegistryTarget(client: RegistryClient, ref: Reference, opt
       // stale hint costs a refused mount (and the session it opens) before the upload.
       const candidates = [...new Set([...fromSource, ...known])].filter((r) => r !== ref.repository).slice(0, MOUNT_TRIES);
       for (const from of candidates) {
-        const remembered = from !== origin.repository;
+        // Only the source's own repository on this registry is not a hint (a repository of the
+        // same name elsewhere, remembered here, is one).
+        const remembered = !fromSource.includes(from);
+        // Other blobs' mounts may have been refused since this one looked: ask again before each.
+        if (remembered && locations && (await locations.givenUp(ref.registry))) break;
         let mounted: boolean;
         try {
           mounted = await client.mountBlob(repo, desc.digest, from, signalOf(opts));
@@ -215,6 +219,7 @@ export function createRegistryTarget(client: RegistryClient, ref: Reference, opt
         }
         if (mounted) {
           seen(desc);
+          if (remembered) locations?.mounted(ref.registry);
           return remembered ? from : true;
         }
         if (remembered) locations?.refused(ref.registry, from, desc.digest);

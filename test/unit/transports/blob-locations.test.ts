@@ -75,7 +75,8 @@ describe('blob locations', () => {
   });
 
   it('forgets a place that refused a mount, and gives up on hints for a registry after a few refusals in one run', async () => {
-    const locations = createBlobLocations({ file });
+    let clock = 0;
+    const locations = createBlobLocations({ file, now: () => clock });
     for (const digest of [D1, D2, D3]) {
       locations.remember('reg.example', 'a', digest);
       locations.remember('reg.example', 'b', digest);
@@ -88,7 +89,10 @@ describe('blob locations', () => {
     // Three refusals: this run asks no more of reg.example's hints.
     expect(await locations.find('reg.example', D3)).toEqual([]);
     await locations.save();
-    const next = createBlobLocations({ file });
+    // The next runs of the day ask no hints there either; after that, what was not refused is offered again.
+    expect(await createBlobLocations({ file, now: () => clock }).find('reg.example', D3)).toEqual([]);
+    clock += 25 * 60 * 60 * 1000;
+    const next = createBlobLocations({ file, now: () => clock });
     expect(await next.find('reg.example', D1)).toEqual([]);
     expect(await next.find('reg.example', D2)).toEqual(['a']);
     expect(await next.find('reg.example', D3)).toEqual(['b', 'a']);
@@ -131,5 +135,49 @@ describe('blob locations', () => {
     expect(await broken.find('reg.example', D2)).toEqual(['other/app']);
     await broken.save();
     expect(await createBlobLocations({ file }).find('reg.example', D2)).toEqual([]);
+  });
+
+  it('a registry that only refused stays without hints for a day, in later runs too; one that mounted does not', async () => {
+    let clock = 1_000_000;
+    const at = () => createBlobLocations({ file, now: () => clock });
+    const first = at();
+    for (const digest of [D1, D2, D3]) first.remember('ecr.example', 'a', digest);
+    await first.save();
+    const refusing = at();
+    for (const digest of [D1, D2, D3]) refusing.refused('ecr.example', 'a', digest);
+    refusing.remember('ecr.example', 'b', D1);
+    await refusing.save();
+    const next = at();
+    expect(await next.givenUp('ecr.example')).toBe(true);
+    expect(await next.find('ecr.example', D1)).toEqual([]);
+    clock += 25 * 60 * 60 * 1000;
+    expect(await at().find('ecr.example', D1)).toEqual(['b']);
+
+    // Refusals beside a mount that worked: the registry mounts, the stale places were just stale.
+    const mixed = at();
+    for (const digest of [D1, D2, D3]) mixed.refused('hub.example', 'x', digest);
+    mixed.mounted('hub.example');
+    expect(await mixed.givenUp('hub.example')).toBe(false);
+    await mixed.save();
+    expect(await at().givenUp('hub.example')).toBe(false);
+  });
+
+  it('writes at most what it reads back: many long names are trimmed, oldest first, to its budget', async () => {
+    const locations = createBlobLocations({ file });
+    const long = (n: number) => `organization-name/team-name/service-name-with-a-long-suffix-${n}`;
+    const digestOf = (i: number) => `sha256:${i.toString(16).padStart(64, '0')}`;
+    for (let i = 0; i < 30_000; i++) for (const n of [1, 2, 3]) locations.remember('reg.example', long(n), digestOf(i));
+    await locations.save();
+    const size = (await stat(file)).size;
+    expect(size).toBeLessThanOrEqual(2 * 1024 * 1024);
+    const again = createBlobLocations({ file });
+    // The newest survive, the oldest went.
+    expect(await again.find('reg.example', digestOf(29_999))).toEqual([long(3), long(2), long(1)]);
+    expect(await again.find('reg.example', digestOf(0))).toEqual([]);
+  });
+
+  it('reads nothing from a file of the first version (it had no identities)', async () => {
+    await writeFile(file.replace('state/', ''), JSON.stringify({ version: 1, registries: { 'reg.example': { [D1]: ['private/app'] } } }));
+    expect(await createBlobLocations({ file: file.replace('state/', '') }).find('reg.example', D1)).toEqual([]);
   });
 });

@@ -61,4 +61,25 @@ describe('registry target: mounts from where a blob was seen', () => {
     const hinted = createRegistryTarget(mounting({ 'seen/one': interrupted }).client, ref, { stateDir: '/nonexistent', locations: remembered('seen/one') });
     await expect(hinted.tryMount?.(blob, {})).rejects.toBe(interrupted);
   });
+
+  it("treats a remembered repository that has the source's name, on another registry, as a hint: its refusal does not fail the copy", async () => {
+    const denied = new RegistryError({ status: 403, method: 'POST', url: 'https://registry.test/v2/x', entries: [{ code: 'DENIED' }] });
+    const locations = remembered('team/app');
+    const { client, asked } = mounting({ 'team/app': denied });
+    const target = createRegistryTarget(client, ref, { stateDir: '/nonexistent', locations });
+    // The source is team/app on another registry: the same name here is only remembered.
+    expect(await target.tryMount?.(blob, { registry: 'elsewhere.test', repository: 'team/app' })).toBe(false);
+    expect(asked).toEqual(['team/app']);
+    expect(await locations.find(ref.registry, blob.digest)).toEqual([]);
+  });
+
+  it('asks no remembered place once the run has given up on the registry', async () => {
+    const locations = remembered('seen/one', 'seen/two');
+    const other = `sha256:${'d'.repeat(64)}`;
+    for (const repository of ['x', 'y', 'z']) locations.refused(ref.registry, repository, other);
+    const { client, asked } = mounting({});
+    const target = createRegistryTarget(client, ref, { stateDir: '/nonexistent', locations });
+    expect(await target.tryMount?.(blob, {})).toBe(false);
+    expect(asked).toEqual([]);
+  });
 });
