@@ -67,6 +67,7 @@ export class CommandContext {
     const settings = await this.settings();
     const keychain = options.keychain === true || settings.credentialsStore === 'keychain';
     if (!this.credentialsValue || (keychain && !this.keychainEnabled)) {
+      this.credentialLookups.clear();
       this.credentialsValue = createDockerCredentials({ env: this.io.env, keychain });
       this.keychainEnabled = keychain;
     }
@@ -113,10 +114,17 @@ export class CommandContext {
    * process to start.
    */
   private credentialFor(host: string, credentials: DockerCredentials): Promise<CredentialSource | undefined> {
+    // Only lookups through the current stores are shared (login may switch to the keychain).
+    if (this.credentialsValue !== credentials) return credentials.get(host);
     let lookup = this.credentialLookups.get(host);
-    if (lookup === undefined || this.credentialsValue !== credentials) {
-      lookup = credentials.get(host);
-      this.credentialLookups.set(host, lookup);
+    if (lookup === undefined) {
+      const started = credentials.get(host);
+      lookup = started;
+      this.credentialLookups.set(host, started);
+      // A failed lookup is asked again next time (a helper's hiccup), as the authenticator expects.
+      started.catch(() => {
+        if (this.credentialLookups.get(host) === started) this.credentialLookups.delete(host);
+      });
     }
     return lookup;
   }

@@ -158,9 +158,12 @@ async function readVerified(options: WriteStagedFileOptions): Promise<Buffer> {
     body.destroy(abortError(signal as AbortSignal));
   };
   signal?.addEventListener('abort', onAbort, { once: true });
+  // Aborted while the directories were made: the listener above will not fire again.
+  if (signal?.aborted) onAbort();
   try {
-    for await (const chunk of body as AsyncIterable<Buffer>) {
+    for await (const piece of body as AsyncIterable<Buffer | string>) {
       throwIfAborted(options.signal);
+      const chunk = typeof piece === 'string' ? Buffer.from(piece) : piece;
       seen += chunk.byteLength;
       if (seen > options.size) throw sizeMismatchError(options.digest, options.size, seen);
       hash.update(chunk);

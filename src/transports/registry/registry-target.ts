@@ -219,7 +219,8 @@ export function createRegistryTarget(client: RegistryClient, ref: Reference, opt
         }
         if (mounted) {
           seen(desc);
-          if (remembered) locations?.mounted(ref.registry);
+          // The registry mounts: whatever was refused elsewhere was a stale place, not the registry.
+          locations?.mounted(ref.registry);
           return remembered ? from : true;
         }
         if (remembered) locations?.refused(ref.registry, from, desc.digest);

@@ -206,6 +206,14 @@ describe('OCI layout target: writing blobs', () => {
     expect(await readdir(join(dir, 'blobs', 'sha256')).then((names) => names.filter((n) => n.endsWith('.tmp')))).toEqual([]);
   });
 
+  it('takes a small body of strings as their bytes, as the stream writer did', async () => {
+    const target = createOciLayoutTarget(dir);
+    const text = 'hello world';
+    const desc: Descriptor = { mediaType: 'text/plain', digest: `sha256:${createHash('sha256').update(text).digest('hex')}`, size: text.length };
+    await target.writeBlob(desc, Readable.from([text]), { from: 0 });
+    expect(await readFile(finalPath(desc), 'utf8')).toBe(text);
+  });
+
   it('stores manifests only when their bytes match the descriptor', async () => {
     const target = createOciLayoutTarget(dir);
     const bytes = Buffer.from('{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}');

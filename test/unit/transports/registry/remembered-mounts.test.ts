@@ -82,4 +82,14 @@ describe('registry target: mounts from where a blob was seen', () => {
     expect(await target.tryMount?.(blob, {})).toBe(false);
     expect(asked).toEqual([]);
   });
+
+  it("counts a mount from the source's own repository as the registry mounting: stale places refused beside it give nothing up", async () => {
+    const locations = remembered();
+    const other = `sha256:${'e'.repeat(64)}`;
+    for (const repository of ['x', 'y', 'z']) locations.refused(ref.registry, repository, other);
+    const { client } = mounting({ 'team/src': true });
+    const target = createRegistryTarget(client, ref, { stateDir: '/nonexistent', locations });
+    expect(await target.tryMount?.(blob, { registry: ref.registry, repository: 'team/src' })).toBe(true);
+    expect(await locations.givenUp(ref.registry)).toBe(false);
+  });
 });
